@@ -1,0 +1,48 @@
+"""Atomic writes: a killed writer leaves the old file or the new one, never half of one."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from compression_eval.errors import UserError
+
+
+def ensure_dir(path: str | os.PathLike) -> Path:
+  """Creates `path` (and parents) and checks it is writable, or raises `UserError`."""
+  path = Path(path)
+  try:
+    path.mkdir(parents=True, exist_ok=True)
+  except OSError as error:
+    raise UserError(f"cannot create output folder {path}: {error.strerror}") from None
+  if not os.access(path, os.W_OK | os.X_OK):
+    raise UserError(f"output folder {path} is not writable")
+  return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+  """Writes `data` to a temporary file beside `path`, fsyncs it, then renames it over."""
+  path = Path(path)
+  directory = path.parent if str(path.parent) else Path(".")
+  try:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+  except OSError as error:
+    raise UserError(f"cannot write {path}: {error.strerror}") from None
+  try:
+    with os.fdopen(fd, "wb") as handle:
+      handle.write(data)
+      handle.flush()
+      os.fsync(handle.fileno())
+    os.replace(tmp_name, path)
+  except OSError as error:
+    Path(tmp_name).unlink(missing_ok=True)
+    raise UserError(f"cannot write {path}: {error.strerror}") from None
+  except BaseException:
+    Path(tmp_name).unlink(missing_ok=True)
+    raise
+  return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+  """`atomic_write_bytes` for UTF-8 text."""
+  return atomic_write_bytes(path, text.encode("utf-8"))

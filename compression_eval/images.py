@@ -1,0 +1,72 @@
+"""Reading any image a user hands us as 8-bit RGB.
+
+Codecs and metrics in this project work on uint8 RGB arrays of shape (H, W, 3). Real
+files are greyscale, palette, RGBA, 16-bit or EXIF-rotated; they are converted here,
+once, so that every codec sees the same pixels.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from compression_eval.errors import UserError
+from compression_eval.fileio import atomic_write_bytes
+
+# Pillow refuses images above this many pixels as possible decompression bombs; keep its
+# guard but allow large photos (e.g. 8000x6000) explicitly.
+Image.MAX_IMAGE_PIXELS = 16384 * 16384
+
+
+def to_rgb8(image: Image.Image) -> np.ndarray:
+  """Converts a Pillow image of any mode to a uint8 (H, W, 3) array.
+
+  EXIF orientation is applied; 16-bit and 32-bit greyscale are scaled to 8 bits (not
+  clipped); alpha is composited onto white, as a viewer would show it.
+  """
+  image = ImageOps.exif_transpose(image)
+  if image.mode in ("I;16", "I;16B", "I;16L", "I", "I;16N"):
+    values = np.asarray(image, dtype=np.float64)
+    peak = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+    grey = np.clip(np.round(values * (255.0 / peak)), 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=-1)
+  if image.mode == "F":
+    grey = np.clip(np.round(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=-1)
+  if image.mode == "P":
+    image = image.convert("RGBA")
+  if image.mode in ("RGBA", "LA", "PA") or (image.mode == "RGB" and "transparency" in image.info):
+    image = image.convert("RGBA")
+    background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    image = Image.alpha_composite(background, image)
+  return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def read_rgb8(path: str | os.PathLike) -> np.ndarray:
+  """Reads an image file as uint8 RGB, or raises `UserError` naming the file."""
+  path = Path(path)
+  if not path.is_file():
+    raise UserError(f"image not found: {path}")
+  try:
+    with Image.open(path) as image:
+      image.load()
+      return to_rgb8(image)
+  except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+    raise UserError(f"cannot read image {path}: {error}") from None
+
+
+def decode_rgb8(data: bytes) -> np.ndarray:
+  """Decodes encoded image bytes (any format Pillow reads) to uint8 RGB."""
+  with Image.open(io.BytesIO(data)) as image:
+    image.load()
+    return to_rgb8(image)
+
+
+def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
+  """Writes a uint8 RGB array as PNG, atomically."""
+  buffer = io.BytesIO()
+  Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+  return atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,60 @@
+"""Rate-distortion plots with matplotlib, written atomically as PNG.
+
+MS-SSIM is drawn in dB, -10 log10(1 - MS-SSIM), because near 1 the raw values crowd
+together; PSNR is drawn as it is. Published curves are dashed so they never pass for
+the project's own measurements.
+"""
+from __future__ import annotations
+
+import io
+import os
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
+import numpy as np
+
+from compression_eval.fileio import atomic_write_bytes
+from compression_eval.rd import RDCurve
+
+_LABELS = {
+    "psnr": "PSNR (dB)",
+    "ms-ssim": "MS-SSIM (dB)",
+    "ssim": "SSIM",
+}
+
+
+def _axis_values(metric: str, values: np.ndarray) -> np.ndarray:
+  if metric.startswith("ms-ssim"):
+    with np.errstate(divide="ignore"):
+      return -10.0 * np.log10(1.0 - values)
+  return values
+
+
+def plot_rd(curves: Sequence[RDCurve], metric: str, path: str | os.PathLike,
+            published: Sequence[RDCurve] = (), title: str = "Kodak",
+            max_bpp: float | None = 2.0) -> None:
+  """Draws every curve that has `metric` (ours solid, published dashed) into `path`."""
+  figure, axes = plt.subplots(figsize=(7, 5), dpi=120)
+  for curves_group, style in ((curves, "-o"), (published, "--")):
+    for curve in curves_group:
+      if metric not in curve.results:
+        continue
+      bpp, values = curve.points(metric)
+      keep = bpp <= max_bpp if max_bpp else np.ones_like(bpp, dtype=bool)
+      label = curve.name if style == "-o" else f"{curve.name} (published)"
+      axes.plot(bpp[keep], _axis_values(metric, values[keep]), style, label=label,
+                markersize=3, linewidth=1.3)
+  kind, _, channels = metric.rpartition("-")
+  axes.set_xlabel("bits per pixel")
+  axes.set_ylabel(f"{_LABELS.get(kind, kind)} on {'luma' if channels == 'y' else 'RGB'}")
+  axes.set_title(f"{title}: {kind.upper()} vs rate")
+  axes.grid(True, alpha=0.3)
+  axes.legend(fontsize=8)
+  figure.tight_layout()
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format="png")
+  plt.close(figure)
+  atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,183 @@
+"""Rate-distortion curves: averaging per setting, CompressAI JSON, and BD rates.
+
+A curve is the mean over images of every metric at each codec setting (the papers and
+CompressAI average per quality setting, not per target rate). BD rates use the
+`bjontegaard` package (Akima interpolation of log-rate against the metric, integrated
+over the metric range both curves cover), always restricted to a bpp range first.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import warnings
+from collections import OrderedDict
+from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+
+import bjontegaard
+import numpy as np
+
+from compression_eval.errors import UserError
+from compression_eval.fileio import atomic_write_text
+
+
+@dataclasses.dataclass
+class RDCurve:
+  """Rate-distortion points of one codec, in CompressAI's result layout.
+
+  `results` maps a key ("bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", ...) to one
+  value per point; every list has the same length.
+  """
+  name: str
+  description: str
+  results: Dict[str, List[float]]
+
+  def __post_init__(self) -> None:
+    lengths = {len(values) for values in self.results.values()}
+    if len(lengths) > 1:
+      raise ValueError(f"curve {self.name!r} has lists of different lengths: {lengths}")
+    if "bpp" not in self.results:
+      raise ValueError(f"curve {self.name!r} has no 'bpp'")
+
+  def points(self, metric: str) -> Tuple[np.ndarray, np.ndarray]:
+    """(bpp, metric) arrays, sorted by bpp."""
+    if metric not in self.results:
+      raise KeyError(f"curve {self.name!r} has no {metric!r}; it has {sorted(self.results)}")
+    bpp = np.asarray(self.results["bpp"], dtype=np.float64)
+    values = np.asarray(self.results[metric], dtype=np.float64)
+    order = np.argsort(bpp, kind="stable")
+    return bpp[order], values[order]
+
+  def to_json(self) -> dict:
+    return {"name": self.name, "description": self.description, "results": self.results}
+
+
+def average_by_setting(name: str, description: str,
+                       records: Iterable[Mapping[str, float]]) -> RDCurve:
+  """Averages per-image records over images, one point per distinct `setting`.
+
+  Each record holds a "setting" and numeric keys (bpp, metrics, times). Settings keep the
+  order in which they first appear. Infinite PSNRs (lossless images) are averaged as
+  they are, so a setting that is lossless on any image reports inf rather than a
+  misleading finite number.
+  """
+  groups: "OrderedDict[object, List[Mapping[str, float]]]" = OrderedDict()
+  for record in records:
+    groups.setdefault(record["setting"], []).append(record)
+  if not groups:
+    raise ValueError(f"no records to average for {name!r}")
+  keys = [key for key in next(iter(groups.values()))[0] if key != "setting"]
+  results: Dict[str, List[float]] = {"setting": list(groups)}
+  for key in keys:
+    results[key] = [float(np.mean([record[key] for record in group])) for group in groups.values()]
+  return RDCurve(name, description, results)
+
+
+def write_json(curve: RDCurve, path: str | os.PathLike) -> None:
+  atomic_write_text(path, json.dumps(curve.to_json(), indent=2, allow_nan=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> RDCurve:
+  """Reads a curve in CompressAI's JSON layout, or raises `UserError`."""
+  try:
+    with open(path, encoding="utf-8") as handle:
+      data = json.load(handle)
+    return RDCurve(str(data["name"]), str(data.get("description", "")),
+                   {key: list(values) for key, values in data["results"].items()})
+  except FileNotFoundError:
+    raise UserError(f"results file not found: {path}") from None
+  except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    raise UserError(f"{path} is not a CompressAI-style results file ({error})") from None
+
+
+def _log_interp(x: float, bpp: np.ndarray, values: np.ndarray) -> float:
+  """The metric at rate x, interpolating linearly in log-rate between neighbours."""
+  return float(np.interp(math.log(x), np.log(bpp), values))
+
+
+def restrict_to_rate(bpp: np.ndarray, values: np.ndarray,
+                     bpp_range: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray]:
+  """The part of a curve inside [low, high] bpp, with interpolated end points.
+
+  A curve that extends past a bound gets a point at the bound itself (log-rate linear
+  interpolation between its neighbours), so that every codec is judged over the same
+  rates rather than over whichever settings happen to fall inside.
+  """
+  low, high = bpp_range
+  inside = (bpp >= low) & (bpp <= high)
+  x, y = list(bpp[inside]), list(values[inside])
+  if low > 0 and bpp.min() < low < bpp.max() and low not in x:
+    x.insert(0, low)
+    y.insert(0, _log_interp(low, bpp, values))
+  if bpp.min() < high < bpp.max() and high not in x:
+    x.append(high)
+    y.append(_log_interp(high, bpp, values))
+  return np.asarray(x), np.asarray(y)
+
+
+def monotone(bpp: np.ndarray, values: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+  """Drops points that do not improve on a cheaper point.
+
+  BD rate interpolates rate as a function of quality, which needs quality to rise
+  strictly with rate; a setting that spends more bits for no gain is dominated anyway.
+  """
+  keep_x, keep_y = [], []
+  for x, y in zip(bpp, values):
+    if not keep_y or y > keep_y[-1]:
+      keep_x.append(x)
+      keep_y.append(y)
+  return np.asarray(keep_x), np.asarray(keep_y)
+
+
+def bd_rate(anchor: Tuple[Sequence[float], Sequence[float]],
+            test: Tuple[Sequence[float], Sequence[float]],
+            bpp_range: Tuple[float, float] = (0.0, math.inf),
+            method: str = "akima") -> float:
+  """Average rate difference (%) of `test` against `anchor` at equal quality.
+
+  Each argument is (bpp, metric). Negative means `test` needs fewer bits. Returns NaN
+  when the curves, restricted to `bpp_range`, have fewer than two points each or do not
+  overlap in quality.
+  """
+  curves = []
+  for bpp, values in (anchor, test):
+    bpp = np.asarray(bpp, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    order = np.argsort(bpp, kind="stable")
+    finite = np.isfinite(values[order]) & (bpp[order] > 0)
+    x, y = restrict_to_rate(bpp[order][finite], values[order][finite], bpp_range)
+    curves.append(monotone(x, y))
+  (rate_a, dist_a), (rate_t, dist_t) = curves
+  if min(len(rate_a), len(rate_t)) < 2:
+    return math.nan
+  if min(dist_a.max(), dist_t.max()) <= max(dist_a.min(), dist_t.min()):
+    return math.nan
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    return float(bjontegaard.bd_rate(rate_a, dist_a, rate_t, dist_t, method=method,
+                                     require_matching_points=False, min_overlap=0))
+
+
+def curve_bd_rate(anchor: RDCurve, test: RDCurve, metric: str,
+                  bpp_range: Tuple[float, float] = (0.0, math.inf)) -> float:
+  """`bd_rate` between two curves on one metric."""
+  return bd_rate(anchor.points(metric), test.points(metric), bpp_range)
+
+
+def metric_gap(curve: RDCurve, reference: RDCurve, metric: str,
+               reference_metric: str | None = None) -> Tuple[float, float, int]:
+  """How far `curve` lies from `reference` at matching bpp: (mean, max |difference|, n).
+
+  The reference is interpolated (linear in log-rate) at each of the curve's points that
+  fall inside the reference's bpp range; that is how we check our own JPEG run against
+  a published one.
+  """
+  bpp, values = curve.points(metric)
+  ref_bpp, ref_values = reference.points(reference_metric or metric)
+  inside = (bpp >= ref_bpp.min()) & (bpp <= ref_bpp.max())
+  if not inside.any():
+    return math.nan, math.nan, 0
+  expected = np.interp(np.log(bpp[inside]), np.log(ref_bpp), ref_values)
+  gaps = np.abs(values[inside] - expected)
+  return float(gaps.mean()), float(gaps.max()), int(inside.sum())

@@ -1,0 +1,1 @@
+"""DeepSIC: deep semantic image compression (Luo, Yang, Song). Models arrive with the DeepSIC issue."""

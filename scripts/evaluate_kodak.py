@@ -1,0 +1,97 @@
+"""Rate-distortion evaluation of codecs on Kodak: JSON, plots and a Markdown table.
+
+  python scripts/evaluate_kodak.py --codecs jpeg,jpeg2000,webp,avif \
+      --kodak-dir ../shared/data/kodak --out results/kodak
+
+Writes <out>/<codec>.json (CompressAI's layout), <out>/rd_<metric>.png for PSNR and
+MS-SSIM on RGB and luma, and <out>/kodak.md (per-setting points, BD rates against the
+anchor codec over a bpp range); prints the Markdown. Codecs are named as in
+`compression_eval.codecs` (learned codecs take a model path: `name:PATH`).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the one-line errors
+
+from tqdm import tqdm  # pylint: disable=wrong-import-position
+
+from compression_eval import codecs, datasets, published, rd  # pylint: disable=wrong-import-position
+from compression_eval.errors import UserError, run_cli  # pylint: disable=wrong-import-position
+from compression_eval.evaluate import evaluate_codec  # pylint: disable=wrong-import-position
+from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
+from compression_eval.plots import plot_rd  # pylint: disable=wrong-import-position
+from compression_eval.report import kodak_report  # pylint: disable=wrong-import-position
+
+PLOT_METRICS = ("psnr-rgb", "ms-ssim-rgb", "psnr-y", "ms-ssim-y")
+
+
+def _bpp_range(text: str) -> Tuple[float, float]:
+  try:
+    low, high = (float(part) for part in text.split(","))
+  except ValueError:
+    raise argparse.ArgumentTypeError("expected LOW,HIGH in bpp, e.g. 0,1") from None
+  if not 0 <= low < high:
+    raise argparse.ArgumentTypeError("expected 0 <= LOW < HIGH")
+  return low, high
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--codecs", default="jpeg,jpeg2000,webp,avif",
+                      help=f"comma-separated codec specs; known: {', '.join(codecs.available())}")
+  parser.add_argument("--kodak-dir", help="folder with kodim01.png ... kodim24.png "
+                      "(without it the Kodak tfds builder downloads them)")
+  parser.add_argument("--data-dir", help="tensorflow-datasets data dir for the Kodak build")
+  parser.add_argument("--out", default="results/kodak", help="output folder")
+  parser.add_argument("--anchor", default="jpeg", help="codec the BD rates are measured against")
+  parser.add_argument("--bpp-range", type=_bpp_range, default=(0.0, 1.0),
+                      help="rate range of the BD rates, LOW,HIGH (default 0,1)")
+  parser.add_argument("--published", nargs="*", default=[],
+                      help="published curves to overlay: CompressAI JSON or tfc results .txt")
+  parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="images measured in parallel (1 for undisturbed coding times)")
+  parser.add_argument("--limit", type=int, default=None,
+                      help="evaluate only the first N images (quick checks)")
+  return parser.parse_args(argv)
+
+
+def main(argv: List[str] | None = None) -> int:
+  args = parse_args(sys.argv[1:] if argv is None else argv)
+  out = ensure_dir(args.out)
+  specs = [spec for spec in args.codecs.split(",") if spec.strip()]
+  if not specs:
+    raise UserError("--codecs is empty")
+  names = [codecs.make_codec(spec).name for spec in specs]  # fails fast on a bad spec
+  overlays = published.load_all(args.published)
+  images = datasets.load_kodak(args.kodak_dir, data_dir=args.data_dir)
+  if args.limit is not None:
+    if args.limit < 1:
+      raise UserError("--limit must be at least 1")
+    images = images[:args.limit]
+
+  curves = []
+  with tqdm(total=len(specs) * len(images), unit="image", file=sys.stderr) as progress:
+    for spec, name in zip(specs, names):
+      progress.set_description(name)
+      curve = evaluate_codec(spec, images, jobs=args.jobs, on_image=lambda _: progress.update(1))
+      rd.write_json(curve, out / f"{curve.name}.json")
+      curves.append(curve)
+
+  for metric in PLOT_METRICS:
+    plot_rd(curves, metric, out / f"rd_{metric}.png", published=overlays,
+            title=f"Kodak ({len(images)} images)")
+  report = kodak_report(curves, args.anchor, args.bpp_range, len(images), overlays)
+  atomic_write_text(out / "kodak.md", report)
+  print(report)
+  print(f"wrote {out}/: {', '.join(sorted(path.name for path in Path(out).iterdir()))}",
+        file=sys.stderr)
+  return 0
+
+
+if __name__ == "__main__":
+  run_cli(main)

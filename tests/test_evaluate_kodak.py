@@ -1,0 +1,57 @@
+"""scripts/evaluate_kodak.py end to end on a few Kodak images, and its error behaviour."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from tests.conftest import REPO_ROOT
+
+
+def _run_script(*args: str) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, str(REPO_ROOT / "scripts/evaluate_kodak.py"), *args],
+                        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+
+
+def test_writes_json_plots_and_table_with_bd_rates(tmp_path, kodak_dir, anchors_dir):
+  out = tmp_path / "out"
+  published = anchors_dir / "kodak_published/compressai_results/jpeg.json"
+  result = _run_script("--codecs", "jpeg,webp", "--kodak-dir", str(kodak_dir), "--limit", "2",
+                       "--data-dir", str(tmp_path / "tfds"), "--out", str(out),
+                       "--published", str(published), "--jobs", "2")
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert sorted(p.name for p in out.iterdir()) == sorted(
+      ["jpeg.json", "webp.json", "kodak.md", "rd_psnr-rgb.png", "rd_ms-ssim-rgb.png",
+       "rd_psnr-y.png", "rd_ms-ssim-y.png"])
+  jpeg = json.loads((out / "jpeg.json").read_text())
+  assert jpeg["name"] == "jpeg" and "Pillow" in jpeg["description"]
+  results = jpeg["results"]
+  assert results["setting"] == list(range(5, 100, 5))
+  for key in ("bpp", "psnr-rgb", "ms-ssim-rgb", "ssim-rgb", "psnr-y", "ms-ssim-y",
+              "encoding_time", "decoding_time"):
+    assert len(results[key]) == 19, key
+  assert results["bpp"] == sorted(results["bpp"])  # quality up, rate up
+  with Image.open(out / "rd_psnr-rgb.png") as plot:
+    assert plot.size[0] > 400
+  table = (out / "kodak.md").read_text()
+  assert "Kodak rate-distortion (2 images)" in table
+  bd_row = next(line for line in table.splitlines() if line.startswith("| webp |"))
+  assert float(bd_row.split("|")[2]) < 0  # WebP saves bits over JPEG on MS-SSIM
+  assert "jpeg vs published JPEG" in table
+  assert result.stdout.startswith("# Kodak rate-distortion")
+
+
+def test_errors_are_one_line_and_exit_1(tmp_path):
+  (tmp_path / "file").write_text("x")
+  for args, message in [
+      (["--kodak-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")], "nope"),
+      (["--codecs", "jpeg,bogus", "--out", str(tmp_path / "o")], "unknown codec 'bogus'"),
+      (["--out", str(tmp_path / "file" / "o")], "cannot create output folder"),
+      (["--bpp-range", "1,0"], "LOW < HIGH"),
+  ]:
+    result = _run_script(*args)
+    assert result.returncode != 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert message in lines[-1] and len(lines) <= 2, lines

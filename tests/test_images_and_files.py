@@ -1,0 +1,76 @@
+"""Reading odd image files as RGB, atomic writes, published curves and the one-line errors."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from compression_eval import fileio, images, published
+from compression_eval.errors import UserError
+
+
+def test_greyscale_rgba_palette_and_16_bit_become_rgb8(tmp_path):
+  grey = Image.fromarray(np.full((5, 7), 100, np.uint8), "L")
+  rgba = Image.fromarray(np.dstack([np.full((5, 7), 200, np.uint8)] * 3 +
+                                   [np.zeros((5, 7), np.uint8)]), "RGBA")
+  deep = Image.fromarray(np.full((5, 7), 65535 // 2, np.uint16), "I;16")
+  palette = grey.convert("P")
+  for name, image in [("grey.png", grey), ("rgba.png", rgba), ("deep.png", deep),
+                      ("palette.png", palette)]:
+    image.save(tmp_path / name)
+  assert (images.read_rgb8(tmp_path / "grey.png") == 100).all()
+  assert (images.read_rgb8(tmp_path / "rgba.png") == 255).all()  # transparent over white
+  assert (images.read_rgb8(tmp_path / "deep.png") == 127).all()  # scaled, not clipped
+  assert images.read_rgb8(tmp_path / "palette.png").shape == (5, 7, 3)
+
+
+def test_exif_rotation_is_applied(tmp_path):
+  image = Image.fromarray(np.zeros((4, 10, 3), np.uint8))
+  exif = Image.Exif()
+  exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+  image.save(tmp_path / "rotated.jpg", exif=exif)
+  assert images.read_rgb8(tmp_path / "rotated.jpg").shape == (10, 4, 3)
+
+
+def test_unreadable_and_missing_images_are_user_errors(tmp_path):
+  (tmp_path / "junk.png").write_bytes(b"\x89PNG not really")
+  with pytest.raises(UserError, match="cannot read image"):
+    images.read_rgb8(tmp_path / "junk.png")
+  with pytest.raises(UserError, match="image not found"):
+    images.read_rgb8(tmp_path / "missing.png")
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
+  target = tmp_path / "out.bin"
+  fileio.atomic_write_bytes(target, b"old")
+  fileio.atomic_write_bytes(target, b"new contents")
+  assert target.read_bytes() == b"new contents"
+  assert os.listdir(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_folder_is_a_user_error(tmp_path):
+  locked = tmp_path / "locked"
+  locked.mkdir(mode=0o500)
+  with pytest.raises(UserError, match="not writable"):
+    fileio.ensure_dir(locked)
+
+
+def test_output_under_a_file_is_a_user_error(tmp_path):
+  (tmp_path / "file").write_text("x")
+  with pytest.raises(UserError, match="cannot create output folder"):
+    fileio.ensure_dir(tmp_path / "file" / "sub")
+
+
+def test_published_curves_load_in_both_layouts(anchors_dir):
+  compressai = published.load_published(
+      anchors_dir / "kodak_published/compressai_results/jpeg.json")
+  tfc = published.load_published(
+      anchors_dir / "kodak_published/tfc_results/MS-SSIM_sRGB_RGB/jpeg420.txt")
+  assert compressai.name == "JPEG" and len(compressai.results["bpp"]) == 19
+  assert tfc.name == "JPEG (4:2:0)" and set(tfc.results) == {"bpp", "ms-ssim-rgb"}
+  assert all(0 < value < 1 for value in tfc.results["ms-ssim-rgb"])
+  with pytest.raises(UserError, match="not found"):
+    published.load_published(anchors_dir / "nothing.json")

@@ -1,0 +1,85 @@
+"""BD rate on curves with known answers, averaging, range restriction and JSON."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from compression_eval import rd
+from compression_eval.errors import UserError
+
+RATES = np.array([0.1, 0.2, 0.4, 0.8, 1.6])
+QUALITY = 30 + 5 * np.log2(RATES)  # 5 dB per doubling of the rate
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.9, 1.25])
+def test_bd_rate_of_a_rate_scaled_curve_is_the_scale(factor):
+  assert rd.bd_rate((RATES, QUALITY), (RATES * factor, QUALITY)) == pytest.approx(
+      100 * (factor - 1), abs=1e-6)
+
+
+def test_bd_rate_of_a_quality_shift_follows_the_slope():
+  # +1 dB on a 5 dB-per-doubling curve is the same quality at 2**(-1/5) of the rate.
+  expected = 100 * (2**(-1 / 5) - 1)
+  assert rd.bd_rate((RATES, QUALITY), (RATES, QUALITY + 1)) == pytest.approx(expected, abs=1e-6)
+  assert rd.bd_rate((RATES, QUALITY + 1), (RATES, QUALITY)) > 0
+
+
+def test_bd_rate_range_restriction_changes_what_is_compared():
+  # The test codec is 20% cheaper below 1 bpp and 20% dearer above it.
+  test_rates = np.where(RATES < 1, RATES * 0.8, RATES * 1.2)
+  full = rd.bd_rate((RATES, QUALITY), (test_rates, QUALITY))
+  low = rd.bd_rate((RATES, QUALITY), (test_rates, QUALITY), bpp_range=(0, 0.7))
+  assert low == pytest.approx(-20.0, abs=1e-6)
+  assert full > low
+
+
+def test_restrict_to_rate_adds_interpolated_end_points():
+  x, y = rd.restrict_to_rate(RATES, QUALITY, (0.15, 1.0))
+  assert x[0] == 0.15 and x[-1] == 1.0
+  assert y[-1] == pytest.approx(30 + 5 * math.log2(1.0))
+  assert list(x[1:-1]) == [0.2, 0.4, 0.8]
+
+
+def test_bd_rate_is_nan_without_overlap_or_points():
+  assert math.isnan(rd.bd_rate((RATES, QUALITY), (RATES, QUALITY + 100)))
+  assert math.isnan(rd.bd_rate((RATES[:1], QUALITY[:1]), (RATES, QUALITY)))
+
+
+def test_monotone_drops_dominated_points():
+  x, y = rd.monotone(np.array([0.1, 0.2, 0.3, 0.4]), np.array([20.0, 25.0, 24.0, 26.0]))
+  assert list(x) == [0.1, 0.2, 0.4] and list(y) == [20.0, 25.0, 26.0]
+
+
+def test_average_by_setting_groups_and_keeps_order():
+  records = [
+      {"setting": 50, "bpp": 1.0, "psnr-rgb": 30.0},
+      {"setting": 10, "bpp": 0.2, "psnr-rgb": 24.0},
+      {"setting": 50, "bpp": 3.0, "psnr-rgb": 34.0},
+      {"setting": 10, "bpp": 0.4, "psnr-rgb": 26.0},
+  ]
+  curve = rd.average_by_setting("x", "test", records)
+  assert curve.results == {"setting": [50, 10], "bpp": [2.0, 0.30000000000000004],
+                           "psnr-rgb": [32.0, 25.0]}
+
+
+def test_json_round_trip_in_compressai_layout(tmp_path):
+  curve = rd.RDCurve("jpeg", "desc", {"bpp": [0.5, 1.0], "psnr-rgb": [30.0, 33.0]})
+  rd.write_json(curve, tmp_path / "jpeg.json")
+  data = json.loads((tmp_path / "jpeg.json").read_text())
+  assert set(data) == {"name", "description", "results"}
+  assert rd.read_json(tmp_path / "jpeg.json").results == curve.results
+  (tmp_path / "bad.json").write_text("{not json")
+  with pytest.raises(UserError, match="not a CompressAI-style"):
+    rd.read_json(tmp_path / "bad.json")
+
+
+def test_metric_gap_measures_distance_at_matching_rates():
+  reference = rd.RDCurve("ref", "", {"bpp": list(RATES), "psnr-rgb": list(QUALITY)})
+  ours = rd.RDCurve("ours", "", {"bpp": [0.3, 0.6, 5.0], "psnr-rgb": [
+      30 + 5 * math.log2(0.3) + 0.2, 30 + 5 * math.log2(0.6) - 0.1, 99.0]})
+  mean_gap, max_gap, count = rd.metric_gap(ours, reference, "psnr-rgb")
+  assert count == 2  # 5.0 bpp lies outside the reference
+  assert max_gap == pytest.approx(0.2, abs=1e-9) and mean_gap == pytest.approx(0.15, abs=1e-9)
