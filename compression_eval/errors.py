@@ -6,6 +6,7 @@ line on stderr and exits 1, so users never see a traceback for their own mistake
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable, NoReturn
 
@@ -29,3 +30,11 @@ def run_cli(main: Callable[[], int | None]) -> NoReturn:
   except KeyboardInterrupt:
     fail("interrupted")
   raise SystemExit(code or 0)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse, but a bad command line is one line (`error: ...`) and exit 2, no usage dump."""
+
+  def error(self, message: str) -> NoReturn:
+    print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+    raise SystemExit(2)

@@ -20,8 +20,19 @@ def ensure_dir(path: str | os.PathLike) -> Path:
   return path
 
 
+def _default_mode() -> int:
+  """The mode `open()` would give a new file: 0o666 less the process umask."""
+  umask = os.umask(0)
+  os.umask(umask)
+  return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-  """Writes `data` to a temporary file beside `path`, fsyncs it, then renames it over."""
+  """Writes `data` to a temporary file beside `path`, fsyncs it, then renames it over.
+
+  The file gets the mode a plain `open()` would give it (mkstemp's 0o600 would make
+  results unreadable to other users), or keeps the mode of the file it replaces.
+  """
   path = Path(path)
   directory = path.parent if str(path.parent) else Path(".")
   try:
@@ -29,6 +40,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
   except OSError as error:
     raise UserError(f"cannot write {path}: {error.strerror}") from None
   try:
+    mode = path.stat().st_mode & 0o7777 if path.exists() else _default_mode()
+    os.chmod(tmp_name, mode)
     with os.fdopen(fd, "wb") as handle:
       handle.write(data)
       handle.flush()

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
 import numpy as np
 
 from compression_eval.fileio import atomic_write_bytes
-from compression_eval.rd import RDCurve
+from compression_eval.rd import RDCurve, codec_key
 
 _LABELS = {
     "psnr": "PSNR (dB)",
@@ -38,6 +38,7 @@ def plot_rd(curves: Sequence[RDCurve], metric: str, path: str | os.PathLike,
             max_bpp: float | None = 2.0) -> None:
   """Draws every curve that has `metric` (ours solid, published dashed) into `path`."""
   figure, axes = plt.subplots(figsize=(7, 5), dpi=120)
+  colours = {}  # a published curve of the same codec takes the colour of ours
   for curves_group, style in ((curves, "-o"), (published, "--")):
     for curve in curves_group:
       if metric not in curve.results:
@@ -45,8 +46,10 @@ def plot_rd(curves: Sequence[RDCurve], metric: str, path: str | os.PathLike,
       bpp, values = curve.points(metric)
       keep = bpp <= max_bpp if max_bpp else np.ones_like(bpp, dtype=bool)
       label = curve.name if style == "-o" else f"{curve.name} (published)"
-      axes.plot(bpp[keep], _axis_values(metric, values[keep]), style, label=label,
-                markersize=3, linewidth=1.3)
+      codec = codec_key(curve.name)
+      (line,) = axes.plot(bpp[keep], _axis_values(metric, values[keep]), style, label=label,
+                          markersize=3, linewidth=1.3, color=colours.get(codec))
+      colours.setdefault(codec, line.get_color())
   kind, _, channels = metric.rpartition("-")
   axes.set_xlabel("bits per pixel")
   axes.set_ylabel(f"{_LABELS.get(kind, kind)} on {'luma' if channels == 'y' else 'RGB'}")

@@ -53,6 +53,14 @@ class RDCurve:
     return {"name": self.name, "description": self.description, "results": self.results}
 
 
+def codec_key(name: str) -> str:
+  """The codec a curve's name refers to, to pair ours with a published curve.
+
+  "JPEG (4:2:0)" and "jpeg" both give "jpeg"; "JPEG2000" gives "jpeg2000".
+  """
+  return name.lower().split()[0] if name.strip() else ""
+
+
 def average_by_setting(name: str, description: str,
                        records: Iterable[Mapping[str, float]]) -> RDCurve:
   """Averages per-image records over images, one point per distinct `setting`.
@@ -167,7 +175,9 @@ def curve_bd_rate(anchor: RDCurve, test: RDCurve, metric: str,
 
 def metric_gap(curve: RDCurve, reference: RDCurve, metric: str,
                reference_metric: str | None = None) -> Tuple[float, float, int]:
-  """How far `curve` lies from `reference` at matching bpp: (mean, max |difference|, n).
+  """How far `curve` lies from `reference` at matching bpp.
+
+  Returns (mean of curve minus reference, largest absolute difference, points compared).
 
   The reference is interpolated (linear in log-rate) at each of the curve's points that
   fall inside the reference's bpp range; that is how we check our own JPEG run against
@@ -179,5 +189,5 @@ def metric_gap(curve: RDCurve, reference: RDCurve, metric: str,
   if not inside.any():
     return math.nan, math.nan, 0
   expected = np.interp(np.log(bpp[inside]), np.log(ref_bpp), ref_values)
-  gaps = np.abs(values[inside] - expected)
-  return float(gaps.mean()), float(gaps.max()), int(inside.sum())
+  gaps = values[inside] - expected
+  return float(gaps.mean()), float(np.abs(gaps).max()), int(inside.sum())

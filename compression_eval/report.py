@@ -5,7 +5,7 @@ import math
 from typing import List, Sequence, Tuple
 
 from compression_eval.metrics import ms_ssim_db
-from compression_eval.rd import RDCurve, curve_bd_rate, metric_gap
+from compression_eval.rd import RDCurve, codec_key, curve_bd_rate, metric_gap
 
 BD_METRICS = ("ms-ssim-rgb", "psnr-rgb", "ms-ssim-y", "psnr-y")
 
@@ -46,13 +46,12 @@ def published_agreement(curves: Sequence[RDCurve], published: Sequence[RDCurve])
   lines = []
   for curve in curves:
     for reference in published:
-      if reference.name.lower().split()[0] != curve.name.lower() or \
-          "psnr-rgb" not in reference.results:
+      if codec_key(reference.name) != codec_key(curve.name) or "psnr-rgb" not in reference.results:
         continue
       mean_gap, max_gap, count = metric_gap(curve, reference, "psnr-rgb")
-      lines.append(f"- {curve.name} vs published {reference.name} ({reference.description}): "
-                   f"PSNR differs by {_number(mean_gap, 3)} dB on average, at most "
-                   f"{_number(max_gap, 3)} dB, over {count} of our points at matching bpp.")
+      lines.append(f"- {curve.name} vs {reference.name} ({reference.description}): PSNR RGB, "
+                   f"ours minus published at matching bpp, {_number(mean_gap, 3)} dB on average, "
+                   f"{_number(max_gap, 3)} dB at most (absolute), over {count} of our points.")
   return lines
 
 

@@ -20,8 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noi
 
 from tqdm import tqdm  # pylint: disable=wrong-import-position
 
-from compression_eval import codecs, datasets, published, rd  # pylint: disable=wrong-import-position
-from compression_eval.errors import UserError, run_cli  # pylint: disable=wrong-import-position
+from compression_eval import codecs, published, rd  # pylint: disable=wrong-import-position
+from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.evaluate import evaluate_codec  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
 from compression_eval.plots import plot_rd  # pylint: disable=wrong-import-position
@@ -41,7 +41,7 @@ def _bpp_range(text: str) -> Tuple[float, float]:
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--codecs", default="jpeg,jpeg2000,webp,avif",
                       help=f"comma-separated codec specs; known: {', '.join(codecs.available())}")
   parser.add_argument("--kodak-dir", help="folder with kodim01.png ... kodim24.png "
@@ -62,17 +62,18 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
-  out = ensure_dir(args.out)
   specs = [spec for spec in args.codecs.split(",") if spec.strip()]
   if not specs:
     raise UserError("--codecs is empty")
+  if args.limit is not None and args.limit < 1:
+    raise UserError("--limit must be at least 1")
   names = [codecs.make_codec(spec).name for spec in specs]  # fails fast on a bad spec
   overlays = published.load_all(args.published)
-  images = datasets.load_kodak(args.kodak_dir, data_dir=args.data_dir)
-  if args.limit is not None:
-    if args.limit < 1:
-      raise UserError("--limit must be at least 1")
-    images = images[:args.limit]
+  out = ensure_dir(args.out)
+  # Imported here: it loads TensorFlow, which the checks above should not wait for.
+  from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
+  images = load_kodak(args.kodak_dir, data_dir=args.data_dir)
+  images = images[:args.limit]
 
   curves = []
   with tqdm(total=len(specs) * len(images), unit="image", file=sys.stderr) as progress:

@@ -48,6 +48,9 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
   fileio.atomic_write_bytes(target, b"new contents")
   assert target.read_bytes() == b"new contents"
   assert os.listdir(tmp_path) == ["out.bin"]
+  umask = os.umask(0)
+  os.umask(umask)
+  assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0o600
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import Iterator
 
 import tensorflow_datasets as tfds
@@ -73,7 +74,8 @@ def prepare(
       force_checksums_validation=True,
   )
   try:
-    with _gcs_lookups_disabled():
+    # tfds announces builds with print(); keep stdout for the caller's results.
+    with _gcs_lookups_disabled(), contextlib.redirect_stdout(sys.stderr):
       builder.download_and_prepare(download_config=config)
   except download_manager.NonMatchingChecksumError as error:
     # tfds' message starts "Artifact URL, downloaded to PATH, has wrong checksum:".
