@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from typing import Callable, Dict, List, Protocol, Union
 
 import numpy as np
@@ -43,6 +44,7 @@ _FACTORIES: Dict[str, str] = {
     "jpeg2000": "compression_eval.baselines:jpeg2000",
     "webp": "compression_eval.baselines:webp",
     "avif": "compression_eval.baselines:avif",
+    "deepsic": "deepsic_tf.evaluation:deepsic",  # deepsic:PATH to a codec SavedModel
 }
 
 
@@ -57,4 +59,8 @@ def make_codec(spec: str) -> Codec:
     raise UserError(f"unknown codec {spec!r}; choose from {', '.join(available())}")
   module_name, function_name = _FACTORIES[name].split(":")
   factory: Callable[..., Codec] = getattr(importlib.import_module(module_name), function_name)
+  takes_argument = bool(inspect.signature(factory).parameters)
+  if takes_argument != bool(argument):
+    raise UserError(f"codec {name!r} is written {name}:PATH" if takes_argument else
+                    f"codec {name!r} takes no argument, not {argument!r}")
   return factory(argument) if argument else factory()

@@ -6,6 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Fixtures of the model packages live beside their tests.
+pytest_plugins = ["tests.deepsic_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SHARED_ANCHORS = REPO_ROOT.parent / "shared" / "anchors"

@@ -1,0 +1,116 @@
+"""The DeepSIC file format, packed and checked with TensorFlow ops.
+
+The format lives in the graph so that an exported SavedModel reads and writes whole
+files by itself: a user with only `tensorflow` and `tensorflow_compression` can decode.
+
+Layout (integers big-endian):
+
+  offset  size  field
+  0       4     magic "DSIC"
+  4       1     format version (1)
+  5       4     model id: a hash of the model's config and weights
+  9       2     image height (1 to 65535)
+  11      2     image width
+  13      L     pre-semantic: the label, in the ceil(log2(classes)) bits the model
+                reserves, rounded up to whole bytes (L = 0 for post-semantic)
+  13+L    4     checksum: the first 4 bytes of the farmhash fingerprint of every other
+                byte of the file (header before it, then payload)
+  17+L    ...   payload: the range-coded code
+
+The padding (up to the model's total stride, by edge replication) follows from the
+size and the model, so it is not stored. Checks run in order (length, magic, version,
+model, checksum) before anything is decoded, so a bad file never reaches the range
+decoder and never makes it allocate a size it declares.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import tensorflow as tf
+
+MAGIC = b"DSIC"
+FORMAT_VERSION = 1
+MAX_SIDE = 2**16 - 1
+_FIXED = {"magic": 4, "version": 1, "model_id": 4, "height": 2, "width": 2}
+CHECKSUM_BYTES = 4
+ERROR_PREFIX = "DeepSIC error: "
+
+_BYTES = [bytes([value]) for value in range(256)]
+
+
+def header_size(label_bytes: int) -> int:
+  return sum(_FIXED.values()) + label_bytes + CHECKSUM_BYTES
+
+
+def label_bytes_for(label_bits: int) -> int:
+  return (label_bits + 7) // 8
+
+
+def _to_bytes(value: tf.Tensor, width: int) -> tf.Tensor:
+  """A non-negative integer as `width` big-endian bytes (a scalar string)."""
+  value = tf.cast(value, tf.int64)
+  shifts = tf.constant([8 * (width - 1 - i) for i in range(width)], tf.int64)
+  digits = tf.bitwise.bitwise_and(tf.bitwise.right_shift(value, shifts), 255)
+  return tf.strings.reduce_join(tf.gather(tf.constant(_BYTES), digits))
+
+
+def _from_bytes(data: tf.Tensor, start: int, width: int) -> tf.Tensor:
+  """The big-endian integer in `width` bytes of `data` from `start`, as int64."""
+  digits = tf.cast(tf.io.decode_raw(tf.strings.substr(data, start, width), tf.uint8), tf.int64)
+  weights = tf.constant([256**(width - 1 - i) for i in range(width)], tf.int64)
+  return tf.reduce_sum(tf.reshape(digits, [-1]) * weights)
+
+
+def _checksum(data: tf.Tensor) -> tf.Tensor:
+  """4 bytes of farmhash64 of `data` (an error-detecting code, not a security one)."""
+  digest = tf.fingerprint(tf.reshape(data, [1]))[0, :CHECKSUM_BYTES]
+  return tf.strings.reduce_join(tf.gather(tf.constant(_BYTES), tf.cast(digest, tf.int32)))
+
+
+def pack(model_id: int, height: tf.Tensor, width: tf.Tensor, label: tf.Tensor,
+         label_bytes: int, payload: tf.Tensor) -> tf.Tensor:
+  """The whole file as a scalar string."""
+  fields = [tf.constant(MAGIC), _to_bytes(FORMAT_VERSION, 1), _to_bytes(model_id, 4),
+            _to_bytes(height, 2), _to_bytes(width, 2)]
+  if label_bytes:
+    fields.append(_to_bytes(label, label_bytes))
+  head = tf.strings.join(fields)
+  return tf.strings.join([head, _checksum(tf.strings.join([head, payload])), payload])
+
+
+class Parsed(NamedTuple):
+  height: tf.Tensor  # int64
+  width: tf.Tensor
+  label: tf.Tensor  # int64; 0 where the format stores none
+  payload: tf.Tensor  # scalar string
+
+
+def _check(condition: tf.Tensor, message: str) -> tf.Operation:
+  return tf.debugging.Assert(condition, [tf.constant(ERROR_PREFIX + message)])
+
+
+def unpack(data: tf.Tensor, model_id: int, label_bytes: int, num_classes: int) -> Parsed:
+  """Validates a file and splits it into its fields; raises InvalidArgumentError if bad."""
+  size = header_size(label_bytes)
+  length = tf.strings.length(data)
+  with tf.control_dependencies([_check(length >= size, "file is truncated or not a DeepSIC file")]):
+    magic_ok = tf.equal(tf.strings.substr(data, 0, 4), MAGIC)
+  with tf.control_dependencies([_check(magic_ok, "not a DeepSIC file (bad magic)")]):
+    version = _from_bytes(data, 4, 1)
+  with tf.control_dependencies([_check(tf.equal(version, FORMAT_VERSION),
+                                       "DeepSIC file has an unsupported format version")]):
+    stored_model = _from_bytes(data, 5, 4)
+  with tf.control_dependencies([_check(tf.equal(stored_model, model_id),
+                                       "DeepSIC file was written by another model")]):
+    head = tf.strings.substr(data, 0, size - CHECKSUM_BYTES)
+    stored_checksum = tf.strings.substr(data, size - CHECKSUM_BYTES, CHECKSUM_BYTES)
+    payload = tf.strings.substr(data, size, length - size)
+  checksum_ok = tf.equal(stored_checksum, _checksum(tf.strings.join([head, payload])))
+  with tf.control_dependencies([_check(checksum_ok, "DeepSIC file is corrupt or truncated (checksum mismatch)")]):
+    height = _from_bytes(data, 9, 2)
+    width = _from_bytes(data, 11, 2)
+    label = _from_bytes(data, 13, label_bytes) if label_bytes else tf.constant(0, tf.int64)
+  sane = tf.reduce_all([height >= 1, width >= 1, label < num_classes])
+  with tf.control_dependencies([_check(sane, "DeepSIC file has a corrupt header")]):
+    return Parsed(tf.identity(height), tf.identity(width), tf.identity(label),
+                  tf.identity(payload))

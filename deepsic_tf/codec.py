@@ -1,0 +1,126 @@
+"""The DeepSIC codec as a tf.Module: whole files in and out, exportable as a SavedModel.
+
+`compress` pads an image to the model's stride, extracts and quantises its features,
+range-codes them with the entropy model rebuilt for compression, and packs the file
+(with the label for pre-semantic models). `decompress` checks and unpacks a file,
+decodes the code, reconstructs and crops the image, and returns the class: read from
+the file (pre) or computed by the head on the decoded features (post). `classify`
+gives the class alone; for post-semantic models it runs the head on the decoded
+features without reconstructing any pixels.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import tensorflow as tf
+
+from deepsic_tf import bitstream
+from deepsic_tf.models import DeepSIC
+
+
+def model_id(model: DeepSIC) -> int:
+  """A 32-bit hash of the config and every weight: files name the model that wrote them."""
+  digest = hashlib.sha256(model.config.to_json().encode())
+  for variable in sorted(model.variables, key=lambda v: v.name):
+    digest.update(variable.name.encode())
+    digest.update(variable.numpy().tobytes())
+  return int.from_bytes(digest.digest()[:4], "big")
+
+
+def _pad_to_multiple(image: tf.Tensor, stride: int) -> tf.Tensor:
+  """Pads (H, W, C) up to multiples of `stride` by repeating the last row and column.
+
+  Edge replication works for any size down to 1x1, where reflection cannot.
+  """
+  height, width = tf.shape(image)[0], tf.shape(image)[1]
+  padded_height = (height + stride - 1) // stride * stride
+  padded_width = (width + stride - 1) // stride * stride
+  rows = tf.minimum(tf.range(padded_height), height - 1)
+  columns = tf.minimum(tf.range(padded_width), width - 1)
+  return tf.gather(tf.gather(image, rows, axis=0), columns, axis=1)
+
+
+class CodecModule(tf.Module):
+  """Compress / decompress / classify on files, for one trained `DeepSIC`."""
+
+  def __init__(self, model: DeepSIC):
+    super().__init__(name="deepsic_codec")
+    config = model.config
+    self._config = config
+    self._model_id = model_id(model)
+    self._label_bytes = bitstream.label_bytes_for(config.label_bits)
+    self.analysis = model.analysis
+    self.synthesis = model.synthesis
+    self.head = model.head
+    self.quantizer = model.quantizer
+    self.entropy_model = model.entropy_model(compression=True)
+    self._class_names = list(config.class_names) or [str(i) for i in range(config.num_classes)]
+
+  @tf.function(input_signature=[])
+  def info(self) -> dict:
+    """What a client needs besides the signatures: config, model id and class names."""
+    return {"config": tf.constant(self._config.to_json()),
+            "model_id": tf.constant(self._model_id, tf.int64),
+            "class_names": tf.constant(self._class_names)}
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
+  def compress(self, image: tf.Tensor) -> dict:
+    """A uint8 RGB image (any size up to 65535 per side) to the bytes of a file."""
+    shape = tf.shape(image, out_type=tf.int64)
+    size_ok = tf.reduce_all([shape[0] >= 1, shape[1] >= 1, shape[0] <= bitstream.MAX_SIDE,
+                             shape[1] <= bitstream.MAX_SIDE])
+    with tf.control_dependencies([tf.debugging.Assert(size_ok, [
+        "image sides must be between 1 and 65535 pixels"])]):
+      padded = _pad_to_multiple(image, self._config.total_stride)
+    pixels = tf.cast(padded, tf.float32)[tf.newaxis] / 255.0
+    features = self.analysis(pixels, training=False)
+    payload = self.entropy_model.compress(self.quantizer.to_lattice(features))[0]
+    if self._config.architecture == "pre":
+      label = tf.argmax(self.head(features, training=False)[0])
+    else:
+      label = tf.constant(0, tf.int64)
+    data = bitstream.pack(self._model_id, shape[0], shape[1], label, self._label_bytes, payload)
+    return {"file": data, "label": tf.cast(label, tf.int32)}
+
+  def _decode_features(self, parsed: bitstream.Parsed) -> tf.Tensor:
+    stride = self._config.total_stride
+    latent_shape = tf.cast(tf.stack([(parsed.height + stride - 1) // stride,
+                                     (parsed.width + stride - 1) // stride]), tf.int32)
+    lattice = self.entropy_model.decompress(parsed.payload[tf.newaxis], latent_shape)
+    return self.quantizer.from_lattice(lattice)
+
+  def _parse(self, data: tf.Tensor) -> bitstream.Parsed:
+    return bitstream.unpack(data, self._model_id, self._label_bytes, self._config.num_classes)
+
+  @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
+  def decompress(self, data: tf.Tensor) -> dict:
+    """A file's bytes to (uint8 RGB image, class index)."""
+    parsed = self._parse(data)
+    features = self._decode_features(parsed)
+    pixels = self.synthesis(features, training=False)[0, :parsed.height, :parsed.width]
+    image = tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)
+    return {"image": image, "label": self._label(parsed, features)}
+
+  @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
+  def classify(self, data: tf.Tensor) -> dict:
+    """A file's class; post-semantic decodes the features but reconstructs no pixels."""
+    parsed = self._parse(data)
+    if self._config.architecture == "pre":
+      return {"label": tf.cast(parsed.label, tf.int32)}
+    return {"label": self._label(parsed, self._decode_features(parsed))}
+
+  def _label(self, parsed: bitstream.Parsed, features: tf.Tensor) -> tf.Tensor:
+    if self._config.architecture == "pre":
+      return tf.cast(parsed.label, tf.int32)
+    return tf.cast(tf.argmax(self.head(features, training=False)[0]), tf.int32)
+
+  def signatures(self) -> dict:
+    return {"compress": self.compress, "decompress": self.decompress,
+            "classify": self.classify, "info": self.info}
+
+
+def export(model: DeepSIC, path: str) -> CodecModule:
+  """Writes the codec SavedModel (needs tensorflow_compression's ops to load)."""
+  module = CodecModule(model)
+  tf.saved_model.save(module, path, signatures=module.signatures())
+  return module

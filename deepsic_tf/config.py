@@ -1,0 +1,94 @@
+"""What defines a DeepSIC model: architecture, widths, subsampling, quantiser, loss weights.
+
+The paper (Luo, Yang, Song, section III) fixes the structure; the widths and the
+subsampling choice set the rate, and the loss weights trade rate, distortion and
+classification. A config is saved with every model so that a codec can rebuild it and
+so that a file can be matched to the model that wrote it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Tuple
+
+ARCHITECTURES = ("pre", "post")
+# Per stage, the subsampling factors the paper allows: stage 1 by 4 or 2, stage 2 by 2 or
+# 1, stages 3 and 4 by 2 or 1.
+SUBSAMPLING_CHOICES = ((4, 2), (2, 1), (2, 1), (2, 1))
+KERNEL_SIZES = (7, 5, 3, 3)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeepSICConfig:
+  """Hyperparameters of one DeepSIC model.
+
+  Attributes:
+    architecture: "pre" (classifier on the float features, in the encoder; the label is
+      written into the file) or "post" (classifier on the decoded quantised features).
+    num_classes: size of the label space.
+    class_names: readable name per label, stored with the model for the CLI.
+    filters: channels of the feature extractor and reconstruction stages (paper: 128).
+    bottleneck_channels: channels of the quantised code f(x).
+    subsampling: per-stage subsampling of the feature extractor.
+    bits: B of the paper's quantiser (Eq. 1), 6 in the paper.
+    head_filters: channels of the semantic head's convolutions.
+    head_units: width of the head's first fully connected layer.
+    lambda_distortion: lambda1, weight of the MSE (on the 0-255 scale) against bpp.
+    lambda_semantic: lambda2, weight of the cross-entropy (nats) against bpp.
+  """
+  architecture: str = "post"
+  num_classes: int = 10
+  class_names: Tuple[str, ...] = ()
+  filters: int = 128
+  bottleneck_channels: int = 128
+  subsampling: Tuple[int, int, int, int] = (4, 2, 2, 1)
+  bits: int = 6
+  head_filters: int = 128
+  head_units: int = 256
+  lambda_distortion: float = 0.01
+  lambda_semantic: float = 1.0
+
+  def __post_init__(self) -> None:
+    if self.architecture not in ARCHITECTURES:
+      raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {self.architecture!r}")
+    if len(self.subsampling) != 4 or any(
+        factor not in choices for factor, choices in zip(self.subsampling, SUBSAMPLING_CHOICES)):
+      raise ValueError(f"subsampling {self.subsampling} is not one of the paper's choices: "
+                       "stage 1 by 4 or 2, stage 2 by 2 or 1, stages 3-4 by 2 or 1")
+    if self.num_classes < 2:
+      raise ValueError("num_classes must be at least 2")
+    if self.class_names and len(self.class_names) != self.num_classes:
+      raise ValueError(f"{len(self.class_names)} class names for {self.num_classes} classes")
+    if not 2 <= self.bits <= 16:
+      raise ValueError("bits must be between 2 and 16")
+    object.__setattr__(self, "subsampling", tuple(int(f) for f in self.subsampling))
+    object.__setattr__(self, "class_names", tuple(str(n) for n in self.class_names))
+
+  @property
+  def total_stride(self) -> int:
+    """How much the feature extractor shrinks each side; images are padded to a multiple."""
+    return math.prod(self.subsampling)
+
+  @property
+  def label_bits(self) -> int:
+    """Bits the pre-semantic file reserves for the label: ceil(log2(classes)); 0 for post."""
+    return math.ceil(math.log2(self.num_classes)) if self.architecture == "pre" else 0
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text: str) -> "DeepSICConfig":
+    fields = json.loads(text)
+    fields["subsampling"] = tuple(fields["subsampling"])
+    fields["class_names"] = tuple(fields["class_names"])
+    return cls(**fields)
+
+
+# Model widths per preset: `paper` as in the paper, `cpu` narrow enough to train in
+# minutes on two cores.
+WIDTH_PRESETS = {
+    "paper": {"filters": 128, "bottleneck_channels": 128, "head_filters": 128, "head_units": 256},
+    "cpu": {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128},
+}

@@ -1,0 +1,43 @@
+"""DeepSIC as a codec of `compression_eval`, so Kodak evaluation treats it like JPEG.
+
+`scripts/evaluate_kodak.py --codecs jpeg,deepsic:PATH` loads the codec SavedModel at
+PATH; one trained model is one rate-distortion point, whose rate is the size of the
+whole file (header and, for pre-semantic models, the label included).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import List
+
+import numpy as np
+
+from compression_eval.codecs import Roundtrip
+from deepsic_tf.saved_codec import SavedCodec
+
+
+class DeepSICEvalCodec:
+  """One exported DeepSIC model, evaluated through its files."""
+
+  def __init__(self, path: str):
+    self.codec = SavedCodec(path)
+    config = self.codec.config
+    self.name = f"deepsic-{config.architecture}-{Path(path).resolve().parent.name}"
+    self.description = (f"DeepSIC {config.architecture}-semantic, {config.filters} filters, "
+                        f"{config.bottleneck_channels} code channels, subsampling "
+                        f"{'x'.join(map(str, config.subsampling))}, model at {path}")
+    self.settings = [self.name]
+
+  def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
+    start = time.perf_counter()
+    data = self.codec.compress(image)
+    encoded = time.perf_counter()
+    decoded = self.codec.decompress(data)
+    finished = time.perf_counter()
+    return [Roundtrip(self.name, 8 * len(data), decoded.image, encoded - start,
+                      finished - encoded)]
+
+
+def deepsic(path: str) -> DeepSICEvalCodec:
+  """Factory named by `compression_eval.codecs` for specs `deepsic:PATH`."""
+  return DeepSICEvalCodec(path)

@@ -1,0 +1,142 @@
+"""DeepSIC as Keras functional models, and the model that trains them jointly.
+
+f (feature extractor), g (reconstruction) and h (semantic head) are functional models
+on images of any size. `DeepSIC` ties them to the B-bit quantiser and a
+tensorflow-compression entropy model and minimises the paper's Eq. 4,
+L = R + lambda1 * D + lambda2 * L_sem, with R in bits per pixel (Eqs. 5-6), D the MSE
+on the 0-255 scale and L_sem the cross-entropy of the head.
+"""
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+import tensorflow as tf
+import tensorflow_compression as tfc
+
+from deepsic_tf.config import KERNEL_SIZES, DeepSICConfig
+from deepsic_tf.layers import FeatureStage, ReconstructionStage
+from deepsic_tf.quantizer import BBitQuantizer
+
+
+def feature_extractor(config: DeepSICConfig) -> tf.keras.Model:
+  """f: four feature stages, the last with `bottleneck_channels`, then tanh.
+
+  Eq. 1 quantises to B bits, which presumes features in [-1, 1); the paper does not say
+  how they are kept there. The sum of two batch-normalised terms leaves about half of
+  them outside, where clipping would cut both information and gradients, so the code
+  ends in a tanh.
+  """
+  images = tf.keras.Input((None, None, 3), name="image")
+  x = images
+  for stage, (kernel, factor) in enumerate(zip(KERNEL_SIZES, config.subsampling)):
+    last = stage == len(KERNEL_SIZES) - 1
+    x = FeatureStage(config.bottleneck_channels if last else config.filters, kernel, factor,
+                     skip=stage > 0, activation=not last, name=f"feature_stage_{stage + 1}")(x)
+  code = tf.keras.layers.Activation("tanh", name="bounded_code")(x)
+  return tf.keras.Model(images, code, name="feature_extractor")
+
+
+def reconstruction(config: DeepSICConfig) -> tf.keras.Model:
+  """g: f mirrored, four two-path upsampling stages back to 3 channels in [0, 1]."""
+  features = tf.keras.Input((None, None, config.bottleneck_channels), name="features")
+  x = features
+  stages = list(zip(reversed(KERNEL_SIZES), reversed(config.subsampling)))
+  for stage, (kernel, factor) in enumerate(stages):
+    last = stage == len(stages) - 1
+    x = ReconstructionStage(3 if last else config.filters, kernel, factor, activation=not last,
+                            name=f"reconstruction_stage_{stage + 1}")(x)
+  return tf.keras.Model(features, x, name="reconstruction")
+
+
+def semantic_head(config: DeepSICConfig) -> tf.keras.Model:
+  """h: convolutions, global pooling, two fully connected layers; returns logits.
+
+  The softmax of the paper's Fig. 4 is applied in the loss and at prediction time, so
+  the model's outputs stay numerically safe logits.
+  """
+  features = tf.keras.Input((None, None, config.bottleneck_channels), name="features")
+  x = tf.keras.layers.Conv2D(config.head_filters, 3, padding="same", activation="relu")(features)
+  x = tf.keras.layers.Conv2D(config.head_filters, 3, padding="same", activation="relu")(x)
+  x = tf.keras.layers.GlobalAveragePooling2D()(x)
+  x = tf.keras.layers.Dense(config.head_units, activation="relu", name="fc1")(x)
+  logits = tf.keras.layers.Dense(config.num_classes, name="fc2")(x)
+  return tf.keras.Model(features, logits, name="semantic_head")
+
+
+class DeepSIC(tf.keras.Model):
+  """Pre- or post-semantic DeepSIC, trained end to end on (image, label) batches.
+
+  Images enter as float32 in [0, 1]. In training the quantiser is replaced by additive
+  uniform noise (the entropy model's training mode); otherwise codes are rounded, so
+  `evaluate` reports the rate and quality of real quantisation.
+  """
+
+  def __init__(self, config: DeepSICConfig, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.analysis = feature_extractor(config)
+    self.synthesis = reconstruction(config)
+    self.head = semantic_head(config)
+    self.quantizer = BBitQuantizer(config.bits)
+    self.prior = tfc.NoisyDeepFactorized(batch_shape=(config.bottleneck_channels,))
+    self._trackers = {name: tf.keras.metrics.Mean(name) for name in
+                      ("loss", "bpp", "mse", "psnr", "cross_entropy")}
+    self._top1 = tf.keras.metrics.SparseTopKCategoricalAccuracy(1, name="top1")
+    self._top5 = tf.keras.metrics.SparseTopKCategoricalAccuracy(
+        min(5, config.num_classes), name="top5")
+
+  def entropy_model(self, compression: bool = False) -> tfc.ContinuousBatchedEntropyModel:
+    """The entropy model over the code; plain integer rounding (no offset heuristic)."""
+    return tfc.ContinuousBatchedEntropyModel(self.prior, coding_rank=3, compression=compression,
+                                            offset_heuristic=False)
+
+  def call(self, images: tf.Tensor, training: bool | None = None
+           ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(reconstruction in [0, 1], bits per image, class logits)."""
+    features = self.analysis(images, training=training)
+    lattice = self.quantizer.to_lattice(features)
+    noisy_or_rounded, bits = self.entropy_model()(lattice, training=bool(training))
+    decoded = self.quantizer.from_lattice(noisy_or_rounded)
+    reconstruction = self.synthesis(decoded, training=training)
+    head_input = features if self.config.architecture == "pre" else decoded
+    logits = self.head(head_input, training=training)
+    return reconstruction, bits, logits
+
+  def _objective(self, images: tf.Tensor, labels: tf.Tensor, training: bool
+              ) -> Tuple[tf.Tensor, Dict[str, tf.Tensor], tf.Tensor]:
+    reconstruction, bits, logits = self(images, training=training)
+    num_pixels = tf.cast(tf.reduce_prod(tf.shape(images)[:-1]), tf.float32)
+    bpp = tf.reduce_sum(bits) / num_pixels
+    mse = tf.reduce_mean(tf.math.squared_difference(images * 255.0, reconstruction * 255.0))
+    cross_entropy = tf.reduce_mean(
+        tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    loss = (bpp + self.config.lambda_distortion * mse
+            + self.config.lambda_semantic * cross_entropy)
+    psnr = 10.0 * tf.math.log(255.0**2 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0)
+    values = {"loss": loss, "bpp": bpp, "mse": mse, "psnr": psnr, "cross_entropy": cross_entropy}
+    return loss, values, logits
+
+  def _update(self, values: Dict[str, tf.Tensor], labels: tf.Tensor,
+              logits: tf.Tensor) -> Dict[str, tf.Tensor]:
+    for name, value in values.items():
+      self._trackers[name].update_state(value)
+    self._top1.update_state(labels, logits)
+    self._top5.update_state(labels, logits)
+    return {metric.name: metric.result() for metric in self.metrics}
+
+  def train_step(self, data: Tuple[tf.Tensor, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    images, labels = data
+    with tf.GradientTape() as tape:
+      loss, values, logits = self._objective(images, labels, training=True)
+    variables = self.trainable_variables
+    self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return self._update(values, labels, logits)
+
+  def test_step(self, data: Tuple[tf.Tensor, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    images, labels = data
+    _, values, logits = self._objective(images, labels, training=False)
+    return self._update(values, labels, logits)
+
+  @property
+  def metrics(self) -> list:
+    return [*self._trackers.values(), self._top1, self._top5]

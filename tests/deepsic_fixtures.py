@@ -1,0 +1,45 @@
+"""Tiny DeepSIC models, their codec modules and exported SavedModels, shared by tests."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import tensorflow as tf
+
+from deepsic_tf.codec import CodecModule, export
+from deepsic_tf.config import DeepSICConfig
+from deepsic_tf.models import DeepSIC
+
+TINY = {"filters": 8, "bottleneck_channels": 8, "head_filters": 8, "head_units": 16}
+CLASS_NAMES = ("tench", "springer", "cassette", "saw", "church")
+
+
+def tiny_model(architecture: str, seed: int = 0, **overrides) -> DeepSIC:
+  tf.keras.utils.set_random_seed(seed)
+  config = DeepSICConfig(architecture=architecture, num_classes=5, class_names=CLASS_NAMES,
+                         **{**TINY, **overrides})
+  model = DeepSIC(config)
+  model(tf.zeros((1, 32, 32, 3)))
+  return model
+
+
+@pytest.fixture(scope="session")
+def tiny_models() -> Dict[str, DeepSIC]:
+  return {architecture: tiny_model(architecture) for architecture in ("pre", "post")}
+
+
+@pytest.fixture(scope="session")
+def codec_modules(tiny_models) -> Dict[str, CodecModule]:
+  return {name: CodecModule(model) for name, model in tiny_models.items()}
+
+
+@pytest.fixture(scope="session")
+def exported(tiny_models, tmp_path_factory) -> Dict[str, Path]:
+  """Codec SavedModels of both architectures, written once per test session."""
+  folder = tmp_path_factory.mktemp("deepsic_export")
+  paths = {}
+  for name, model in tiny_models.items():
+    paths[name] = folder / name
+    export(model, str(paths[name]))
+  return paths
