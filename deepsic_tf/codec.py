@@ -10,6 +10,7 @@ features without reconstructing any pixels.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import tensorflow as tf
@@ -40,6 +41,14 @@ def _pad_to_multiple(image: tf.Tensor, stride: int) -> tf.Tensor:
   return tf.gather(tf.gather(image, rows, axis=0), columns, axis=1)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Transforms:
+  """f, g and h, kept out of tf.Module's automatic tracking (see `CodecModule`)."""
+  analysis: tf.keras.Model
+  synthesis: tf.keras.Model
+  head: tf.keras.Model
+
+
 class CodecModule(tf.Module):
   """Compress / decompress / classify on files, for one trained `DeepSIC`."""
 
@@ -49,9 +58,12 @@ class CodecModule(tf.Module):
     self._config = config
     self._model_id = model_id(model)
     self._label_bytes = bitstream.label_bytes_for(config.label_bits)
-    self.analysis = model.analysis
-    self.synthesis = model.synthesis
-    self.head = model.head
+    # The Keras models are held in a plain object and their variables tracked as a list:
+    # saving then stores weights and the four signatures only, instead of also tracing
+    # every Keras layer for Keras' own SavedModel metadata (three times slower).
+    self._transforms = _Transforms(model.analysis, model.synthesis, model.head)
+    self._weights = list(model.analysis.variables + model.synthesis.variables
+                         + model.head.variables)
     self.quantizer = model.quantizer
     self.entropy_model = model.entropy_model(compression=True)
     self._class_names = list(config.class_names) or [str(i) for i in range(config.num_classes)]
@@ -73,10 +85,10 @@ class CodecModule(tf.Module):
         "image sides must be between 1 and 65535 pixels"])]):
       padded = _pad_to_multiple(image, self._config.total_stride)
     pixels = tf.cast(padded, tf.float32)[tf.newaxis] / 255.0
-    features = self.analysis(pixels, training=False)
+    features = self._transforms.analysis(pixels, training=False)
     payload = self.entropy_model.compress(self.quantizer.to_lattice(features))[0]
     if self._config.architecture == "pre":
-      label = tf.argmax(self.head(features, training=False)[0])
+      label = tf.argmax(self._transforms.head(features, training=False)[0])
     else:
       label = tf.constant(0, tf.int64)
     data = bitstream.pack(self._model_id, shape[0], shape[1], label, self._label_bytes, payload)
@@ -97,7 +109,8 @@ class CodecModule(tf.Module):
     """A file's bytes to (uint8 RGB image, class index)."""
     parsed = self._parse(data)
     features = self._decode_features(parsed)
-    pixels = self.synthesis(features, training=False)[0, :parsed.height, :parsed.width]
+    pixels = self._transforms.synthesis(features, training=False)
+    pixels = pixels[0, :parsed.height, :parsed.width]
     image = tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)
     return {"image": image, "label": self._label(parsed, features)}
 
@@ -112,7 +125,7 @@ class CodecModule(tf.Module):
   def _label(self, parsed: bitstream.Parsed, features: tf.Tensor) -> tf.Tensor:
     if self._config.architecture == "pre":
       return tf.cast(parsed.label, tf.int32)
-    return tf.cast(tf.argmax(self.head(features, training=False)[0]), tf.int32)
+    return tf.cast(tf.argmax(self._transforms.head(features, training=False)[0]), tf.int32)
 
   def signatures(self) -> dict:
     return {"compress": self.compress, "decompress": self.decompress,

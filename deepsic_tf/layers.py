@@ -29,7 +29,8 @@ class FeatureStage(tf.keras.layers.Layer):
     self.conv = tf.keras.layers.Conv2D(filters, kernel_size, strides=subsample, padding="same",
                                        activation="relu" if activation else None)
     self.norm = tf.keras.layers.BatchNormalization()
-    self.skip_pool = tf.keras.layers.AveragePooling2D(subsample) if subsample > 1 else None
+    self.skip_pool = (tf.keras.layers.AveragePooling2D(subsample, padding="same")
+                      if subsample > 1 else None)
     self.skip_projection = None
     self.skip_norm = tf.keras.layers.BatchNormalization() if skip else None
 

@@ -86,9 +86,26 @@ class DeepSIC(tf.keras.Model):
         min(5, config.num_classes), name="top5")
 
   def entropy_model(self, compression: bool = False) -> tfc.ContinuousBatchedEntropyModel:
-    """The entropy model over the code; plain integer rounding (no offset heuristic)."""
-    return tfc.ContinuousBatchedEntropyModel(self.prior, coding_rank=3, compression=compression,
-                                            offset_heuristic=False)
+    """The entropy model over the code; plain integer rounding (no offset heuristic).
+
+    For compression, the range-coding tables are computed in a tf.function: tfc's eager
+    construction estimates the prior's tails in a Python-driven loop that takes tens of
+    seconds, the same computation as one graph takes well under one.
+    """
+    if not compression:
+      return tfc.ContinuousBatchedEntropyModel(self.prior, coding_rank=3, compression=False,
+                                              offset_heuristic=False)
+
+    @tf.function
+    def tables() -> Tuple[tf.Tensor, tf.Tensor]:
+      stateless = tfc.ContinuousBatchedEntropyModel(
+          self.prior, coding_rank=3, compression=True, stateless=True, offset_heuristic=False)
+      return stateless.cdf, stateless.cdf_offset
+
+    cdf, cdf_offset = tables()
+    return tfc.ContinuousBatchedEntropyModel(
+        prior_shape=self.prior.batch_shape, cdf=cdf, cdf_offset=cdf_offset, coding_rank=3,
+        compression=True, offset_heuristic=False)
 
   def call(self, images: tf.Tensor, training: bool | None = None
            ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
