@@ -1,9 +1,12 @@
 """Atomic writes: a killed writer leaves the old file or the new one, never half of one."""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from compression_eval.errors import UserError
 
@@ -20,11 +23,15 @@ def ensure_dir(path: str | os.PathLike) -> Path:
   return path
 
 
-def _default_mode() -> int:
-  """The mode `open()` would give a new file: 0o666 less the process umask."""
+def _current_umask() -> int:
   umask = os.umask(0)
   os.umask(umask)
-  return 0o666 & ~umask
+  return umask
+
+
+def _default_mode() -> int:
+  """The mode `open()` would give a new file: 0o666 less the process umask."""
+  return 0o666 & ~_current_umask()
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -59,3 +66,30 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
   """`atomic_write_bytes` for UTF-8 text."""
   return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+  """Yields a temporary folder beside `path` that replaces `path` when the block succeeds.
+
+  For exports (SavedModels): a failed or killed export leaves the previous folder, or
+  nothing, never a half-written one. The swap is two renames, so the one moment without
+  `path` is between them.
+  """
+  path = Path(path)
+  ensure_dir(path.parent if str(path.parent) else ".")
+  staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+  try:
+    yield staging
+    staging.chmod(0o777 & ~_current_umask())
+    if path.exists():
+      retired = path.with_name(f".{path.name}.old")
+      shutil.rmtree(retired, ignore_errors=True)
+      os.replace(path, retired)
+      os.replace(staging, path)
+      shutil.rmtree(retired, ignore_errors=True)
+    else:
+      os.replace(staging, path)
+  except BaseException:
+    shutil.rmtree(staging, ignore_errors=True)
+    raise

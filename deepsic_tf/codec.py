@@ -10,12 +10,13 @@ features without reconstructing any pixels.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 import tensorflow as tf
 
+from compression_eval.fileio import atomic_directory
 from deepsic_tf import bitstream
+from deepsic_tf.exportable import Transforms, pad_to_multiple
 from deepsic_tf.models import DeepSIC
 
 
@@ -28,27 +29,6 @@ def model_id(model: DeepSIC) -> int:
   return int.from_bytes(digest.digest()[:4], "big")
 
 
-def _pad_to_multiple(image: tf.Tensor, stride: int) -> tf.Tensor:
-  """Pads (H, W, C) up to multiples of `stride` by repeating the last row and column.
-
-  Edge replication works for any size down to 1x1, where reflection cannot.
-  """
-  height, width = tf.shape(image)[0], tf.shape(image)[1]
-  padded_height = (height + stride - 1) // stride * stride
-  padded_width = (width + stride - 1) // stride * stride
-  rows = tf.minimum(tf.range(padded_height), height - 1)
-  columns = tf.minimum(tf.range(padded_width), width - 1)
-  return tf.gather(tf.gather(image, rows, axis=0), columns, axis=1)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Transforms:
-  """f, g and h, kept out of tf.Module's automatic tracking (see `CodecModule`)."""
-  analysis: tf.keras.Model
-  synthesis: tf.keras.Model
-  head: tf.keras.Model
-
-
 class CodecModule(tf.Module):
   """Compress / decompress / classify on files, for one trained `DeepSIC`."""
 
@@ -58,12 +38,8 @@ class CodecModule(tf.Module):
     self._config = config
     self._model_id = model_id(model)
     self._label_bytes = bitstream.label_bytes_for(config.label_bits)
-    # The Keras models are held in a plain object and their variables tracked as a list:
-    # saving then stores weights and the four signatures only, instead of also tracing
-    # every Keras layer for Keras' own SavedModel metadata (three times slower).
-    self._transforms = _Transforms(model.analysis, model.synthesis, model.head)
-    self._weights = list(model.analysis.variables + model.synthesis.variables
-                         + model.head.variables)
+    self._transforms = Transforms.of(model)
+    self._weights = self._transforms.weights
     self.quantizer = model.quantizer
     self.entropy_model = model.entropy_model(compression=True)
     self._class_names = list(config.class_names) or [str(i) for i in range(config.num_classes)]
@@ -83,7 +59,7 @@ class CodecModule(tf.Module):
                              shape[1] <= bitstream.MAX_SIDE])
     with tf.control_dependencies([tf.debugging.Assert(size_ok, [
         "image sides must be between 1 and 65535 pixels"])]):
-      padded = _pad_to_multiple(image, self._config.total_stride)
+      padded = pad_to_multiple(image, self._config.total_stride, row_axis=0)
     pixels = tf.cast(padded, tf.float32)[tf.newaxis] / 255.0
     features = self._transforms.analysis(pixels, training=False)
     payload = self.entropy_model.compress(self.quantizer.to_lattice(features))[0]
@@ -135,5 +111,6 @@ class CodecModule(tf.Module):
 def export(model: DeepSIC, path: str) -> CodecModule:
   """Writes the codec SavedModel (needs tensorflow_compression's ops to load)."""
   module = CodecModule(model)
-  tf.saved_model.save(module, path, signatures=module.signatures())
+  with atomic_directory(path) as staging:
+    tf.saved_model.save(module, str(staging), signatures=module.signatures())
   return module

@@ -58,6 +58,7 @@ def parse_args(argv: List[str]):
 
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
+  sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
   for name in ("steps", "batch_size", "patch_size"):
     value = getattr(args, name)
     if value is not None and value < 1:

@@ -55,3 +55,16 @@ def test_errors_are_one_line_and_exit_1(tmp_path):
     assert result.returncode != 0, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_deepsic_joins_the_baselines_on_plot_and_table(tmp_path, kodak_dir, exported):
+  out = tmp_path / "out"
+  result = _run_script("--codecs", f"jpeg,deepsic:{exported['post']}", "--kodak-dir",
+                       str(kodak_dir), "--limit", "1", "--jobs", "1",
+                       "--data-dir", str(tmp_path / "tfds"), "--out", str(out))
+  assert result.returncode == 0, result.stderr[-2000:]
+  deepsic_json = next(out.glob("deepsic-post-*.json"))
+  curve = json.loads(deepsic_json.read_text())
+  assert len(curve["results"]["bpp"]) == 1 and curve["results"]["bpp"][0] > 0
+  table = (out / "kodak.md").read_text()
+  assert "| deepsic-post-" in table  # a row of the BD-rate table and its own section
