@@ -40,6 +40,9 @@ def parse_args(argv: List[str]):
   parser.add_argument("--data-dir", help="tensorflow-datasets data dir")
   parser.add_argument("--lambda", dest="lambda_distortion", type=float, default=None,
                       help="lambda1, weight of MSE (0-255 scale) against bpp; higher = more bits")
+  parser.add_argument("--bottleneck-channels", type=int, default=None,
+                      help="channels of the B-bit code; with the subsampling it sets the rate "
+                      "(at most about B * channels / stride^2 bpp)")
   parser.add_argument("--lambda-semantic", type=float, default=None,
                       help="lambda2, weight of the cross-entropy against bpp")
   parser.add_argument("--subsampling", type=str, default=None,
@@ -59,9 +62,9 @@ def parse_args(argv: List[str]):
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
-  for name in ("steps", "batch_size", "patch_size"):
+  for name in ("steps", "batch_size", "patch_size", "bottleneck_channels", "learning_rate"):
     value = getattr(args, name)
-    if value is not None and value < 1:
+    if value is not None and value <= 0:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
   subsampling = _subsampling(args.subsampling) if args.subsampling else None
   output = ensure_dir(args.output)
@@ -88,7 +91,8 @@ def main(argv: List[str] | None = None) -> int:
   try:
     config = train.config_for(args.architecture, args.preset, data.info,
                               lambda_distortion=args.lambda_distortion,
-                              lambda_semantic=args.lambda_semantic, subsampling=subsampling)
+                              lambda_semantic=args.lambda_semantic, subsampling=subsampling,
+                              bottleneck_channels=args.bottleneck_channels)
   except ValueError as error:
     raise UserError(str(error)) from None
   train.check_resumable(output, config)
