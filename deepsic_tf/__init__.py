@@ -1,1 +1,1 @@
-"""DeepSIC: deep semantic image compression (Luo, Yang, Song). Models arrive with the DeepSIC issue."""
+"""DeepSIC: deep semantic image compression (Luo, Yang, Song): one code that reconstructs the image and carries its class."""
