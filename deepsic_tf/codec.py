@@ -21,9 +21,13 @@ from deepsic_tf.models import DeepSIC
 
 
 def model_id(model: DeepSIC) -> int:
-  """A 32-bit hash of the config and every weight: files name the model that wrote them."""
+  """A 32-bit hash of the config and the coding weights: files name the model that wrote them.
+
+  Only what shapes the code counts (transforms, head, prior); metric and optimizer state
+  does not, so a model reloaded from its weights keeps its id.
+  """
   digest = hashlib.sha256(model.config.to_json().encode())
-  for variable in sorted(model.variables, key=lambda v: v.name):
+  for variable in Transforms.of(model).weights + list(model.prior.variables):
     digest.update(variable.name.encode())
     digest.update(variable.numpy().tobytes())
   return int.from_bytes(digest.digest()[:4], "big")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import List
 
@@ -102,9 +103,15 @@ def main(argv: List[str] | None = None) -> int:
   model, val_metrics = train.fit(config, preset, data, output, strategy,
                                  verbose=1 if sys.stdout.isatty() else 2)
   if not train.is_chief(strategy):
+    # Saving weights is collective under multi-worker training: every worker takes part,
+    # and the others write to a scratch folder that is thrown away.
+    with tempfile.TemporaryDirectory() as scratch:
+      train.save_model(model, Path(scratch))
     return 0
   train.save_model(model, output / "model")
-  export(model, str(output / "codec"))
+  # Exported from the saved weights, rebuilt outside the distribution strategy: reading
+  # distributed variables one by one would otherwise wait on the other workers.
+  export(train.load_model(output / "model"), str(output / "codec"))
   summary = {"dataset": dataset, "preset": args.preset, "steps": preset.steps,
              "config": dataclasses.asdict(config), "validation": val_metrics}
   print(f"Validation ({dataset}, center {preset.patch_size}^2 patches): "
