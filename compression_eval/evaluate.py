@@ -52,12 +52,14 @@ def _measure_in_worker(image: np.ndarray) -> List[Record]:
 
 
 def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
-                   on_image: Callable[[str], None] = lambda name: None) -> RDCurve:
+                   on_image: Callable[[str], None] = lambda name: None,
+                   codec: Optional[Codec] = None) -> RDCurve:
   """The curve of the codec `spec` names, averaged over `images`.
 
-  `on_image` is called with each image's name once it is done (a progress bar).
+  `on_image` is called with each image's name once it is done (a progress bar). A
+  `codec` already built from `spec` is used as it is, rather than loaded again.
   """
-  codec = make_codec(spec)
+  codec = codec or make_codec(spec)
   records: List[Record] = []
   if jobs <= 1 or len(images) <= 1:
     for name, image in images:

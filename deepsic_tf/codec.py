@@ -98,11 +98,11 @@ class CodecModule(tf.Module):
   def classify(self, data: tf.Tensor) -> dict:
     """A file's class; post-semantic decodes the features but reconstructs no pixels."""
     parsed = self._parse(data)
-    if self._config.architecture == "pre":
-      return {"label": tf.cast(parsed.label, tf.int32)}
-    return {"label": self._label(parsed, self._decode_features(parsed))}
+    features = None if self._config.architecture == "pre" else self._decode_features(parsed)
+    return {"label": self._label(parsed, features)}
 
-  def _label(self, parsed: bitstream.Parsed, features: tf.Tensor) -> tf.Tensor:
+  def _label(self, parsed: bitstream.Parsed, features: tf.Tensor | None) -> tf.Tensor:
+    """The file's label (pre) or the head's class for the decoded features (post)."""
     if self._config.architecture == "pre":
       return tf.cast(parsed.label, tf.int32)
     return tf.cast(tf.argmax(self._transforms.head(features, training=False)[0]), tf.int32)

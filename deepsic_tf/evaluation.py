@@ -26,7 +26,6 @@ class DeepSICEvalCodec:
     self.description = (f"DeepSIC {config.architecture}-semantic, {config.filters} filters, "
                         f"{config.bottleneck_channels} code channels, subsampling "
                         f"{'x'.join(map(str, config.subsampling))}, model at {path}")
-    self.settings = [self.name]
 
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     start = time.perf_counter()

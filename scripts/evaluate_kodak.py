@@ -67,7 +67,7 @@ def main(argv: List[str] | None = None) -> int:
     raise UserError("--codecs is empty")
   if args.limit is not None and args.limit < 1:
     raise UserError("--limit must be at least 1")
-  names = [codecs.make_codec(spec).name for spec in specs]  # fails fast on a bad spec
+  chosen = [codecs.make_codec(spec) for spec in specs]  # fails fast on a bad spec
   overlays = published.load_all(args.published)
   out = ensure_dir(args.out)
   # Imported here: it loads TensorFlow, which the checks above should not wait for.
@@ -77,9 +77,10 @@ def main(argv: List[str] | None = None) -> int:
 
   curves = []
   with tqdm(total=len(specs) * len(images), unit="image", file=sys.stderr) as progress:
-    for spec, name in zip(specs, names):
-      progress.set_description(name)
-      curve = evaluate_codec(spec, images, jobs=args.jobs, on_image=lambda _: progress.update(1))
+    for spec, codec in zip(specs, chosen):
+      progress.set_description(codec.name)
+      curve = evaluate_codec(spec, images, jobs=args.jobs, on_image=lambda _: progress.update(1),
+                             codec=codec)
       rd.write_json(curve, out / f"{curve.name}.json")
       curves.append(curve)
 

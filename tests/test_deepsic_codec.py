@@ -11,19 +11,17 @@ import tensorflow as tf
 
 from compression_eval.errors import UserError
 from deepsic_tf import bitstream
+from deepsic_tf.exportable import pad_to_multiple
 from deepsic_tf.saved_codec import SavedCodec
 from tests.conftest import smooth_image
 
 
 def _forward_pixels(model, image: np.ndarray) -> np.ndarray:
   """What the model's own forward pass (rounded codes) gives for an image, as uint8."""
-  stride = model.config.total_stride
   height, width = image.shape[:2]
-  rows = np.minimum(np.arange(-(-height // stride) * stride), height - 1)
-  cols = np.minimum(np.arange(-(-width // stride) * stride), width - 1)
-  padded = image[rows][:, cols]
+  padded = pad_to_multiple(tf.constant(image), model.config.total_stride, row_axis=0)
   forward = tf.function(lambda x: model(x, training=False)[0])
-  pixels = forward(tf.constant(padded, tf.float32)[tf.newaxis] / 255.0)[0, :height, :width]
+  pixels = forward(tf.cast(padded, tf.float32)[tf.newaxis] / 255.0)[0, :height, :width]
   return tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8).numpy()
 
 
