@@ -45,6 +45,7 @@ _FACTORIES: Dict[str, str] = {
     "webp": "compression_eval.baselines:webp",
     "avif": "compression_eval.baselines:avif",
     "deepsic": "deepsic_tf.evaluation:deepsic",  # deepsic:PATH to a codec SavedModel
+    "r2i": "r2i_tf.evaluation:r2i",  # r2i:PATH to a codec SavedModel, one point per stage
 }
 
 

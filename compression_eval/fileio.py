@@ -1,4 +1,5 @@
-"""Atomic writes: a killed writer leaves the old file or the new one, never half of one."""
+"""Files: atomic writes (a killed writer leaves the old file or the new one, never half
+of one), and reads and output checks that fail with one line."""
 from __future__ import annotations
 
 import contextlib
@@ -93,3 +94,20 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+  """A file's bytes, or a one-line `UserError` saying why it cannot be read."""
+  try:
+    return Path(path).read_bytes()
+  except OSError as error:
+    raise UserError(f"cannot read {path}: {error.strerror}") from None
+
+
+def check_writable(path: str | os.PathLike) -> None:
+  """Fails before any slow work if `path` could never be written."""
+  folder = Path(path).resolve().parent
+  if not folder.is_dir():
+    raise UserError(f"cannot write {path}: folder {folder} does not exist")
+  if not os.access(folder, os.W_OK):
+    raise UserError(f"cannot write {path}: folder {folder} is not writable")

@@ -7,7 +7,7 @@ from typing import List, Sequence, Tuple
 from compression_eval.metrics import ms_ssim_db
 from compression_eval.rd import RDCurve, codec_key, curve_bd_rate, metric_gap
 
-BD_METRICS = ("ms-ssim-rgb", "psnr-rgb", "ms-ssim-y", "psnr-y")
+BD_METRICS = ("ms-ssim-rgb", "ssim-rgb", "psnr-rgb", "ms-ssim-y", "psnr-y")
 
 
 def _number(value: float, digits: int) -> str:
@@ -55,17 +55,19 @@ def published_agreement(curves: Sequence[RDCurve], published: Sequence[RDCurve])
   return lines
 
 
-def kodak_report(curves: Sequence[RDCurve], anchor_name: str, bpp_range: Tuple[float, float],
-                 num_images: int, published: Sequence[RDCurve] = ()) -> str:
-  """The whole Markdown report of one Kodak evaluation run."""
+def kodak_report(curves: Sequence[RDCurve], anchor_names: Sequence[str],
+                 bpp_range: Tuple[float, float], num_images: int,
+                 published: Sequence[RDCurve] = ()) -> str:
+  """The whole Markdown report of one Kodak evaluation run: a BD table per anchor."""
   parts = [f"# Kodak rate-distortion ({num_images} images)", ""]
-  anchor = next((curve for curve in curves if curve.name == anchor_name), None)
   low, high = bpp_range
-  if anchor is None:
-    parts += [f"No BD rates: the anchor codec {anchor_name!r} was not evaluated.", ""]
-  else:
-    parts += [f"## BD rate vs {anchor_name}, {low:g}-{high:g} bpp", "",
-              bd_table(anchor, [c for c in curves if c is not anchor], bpp_range), ""]
+  for anchor_name in anchor_names:
+    anchor = next((curve for curve in curves if curve.name == anchor_name), None)
+    if anchor is None:
+      parts += [f"No BD rates vs {anchor_name!r}: that codec was not evaluated.", ""]
+    else:
+      parts += [f"## BD rate vs {anchor_name}, {low:g}-{high:g} bpp", "",
+                bd_table(anchor, [c for c in curves if c is not anchor], bpp_range), ""]
   agreement = published_agreement(curves, published)
   if agreement:
     parts += ["## Agreement with published curves", "", *agreement, ""]

@@ -7,8 +7,6 @@ the same command again, it resumes where the last epoch ended), `logs/` (TensorB
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import os
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -17,8 +15,8 @@ import tensorflow as tf
 
 from compression_eval.datasets import classification_dataset, classification_pipeline
 from compression_eval.datasets.classification import ClassificationInfo
-from compression_eval.errors import UserError
-from compression_eval.fileio import atomic_write_text
+from compression_eval import training
+from compression_eval.training import step_schedule
 from deepsic_tf.config import WIDTH_PRESETS, DeepSICConfig
 from deepsic_tf.models import DeepSIC
 from deepsic_tf.synthetic import synthetic_dataset
@@ -46,23 +44,7 @@ TRAIN_PRESETS = {
 
 def learning_rate_schedule(base: float, steps: int) -> tf.keras.optimizers.schedules.LearningRateSchedule:
   """The paper's rate divided by 5 twice; we drop at 60% and 85% of the steps."""
-  boundaries = [max(1, int(steps * 0.6)), max(2, int(steps * 0.85))]
-  return tf.keras.optimizers.schedules.PiecewiseConstantDecay(
-      boundaries, [base, base / 5, base / 25])
-
-
-def make_strategy(name: str) -> tf.distribute.Strategy:
-  """default (one device), mirrored (all local devices) or multiworker (via TF_CONFIG)."""
-  if name == "default":
-    return tf.distribute.get_strategy()
-  if name == "mirrored":
-    return tf.distribute.MirroredStrategy()
-  if name == "multiworker":
-    if "TF_CONFIG" not in os.environ:
-      raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster "
-                      "(see the README's 'Training on several machines')")
-    return tf.distribute.MultiWorkerMirroredStrategy()
-  raise UserError(f"unknown strategy {name!r}; use default, mirrored or multiworker")
+  return step_schedule(base, steps, drops=(0.6, 0.85), factor=5)
 
 
 def load_split(dataset: str, split: str, manual_dir: Optional[str], data_dir: Optional[str],
@@ -108,46 +90,18 @@ def build_model(config: DeepSICConfig, preset: TrainPreset, steps: int) -> DeepS
 def fit(config: DeepSICConfig, preset: TrainPreset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1) -> Tuple[DeepSIC, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics."""
-  steps_per_epoch = min(preset.steps_per_epoch, preset.steps)
-  epochs = math.ceil(preset.steps / steps_per_epoch)
-  with strategy.scope():
-    model = build_model(config, preset, epochs * steps_per_epoch)
-  callbacks = [
-      tf.keras.callbacks.BackupAndRestore(str(output / "backup")),
-      tf.keras.callbacks.TensorBoard(str(output / "logs"), update_freq=50),
-      tf.keras.callbacks.TerminateOnNaN(),
-  ]
-  history = model.fit(data.train, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                      callbacks=callbacks, verbose=verbose)
-  if any(math.isnan(value) for value in history.history.get("loss", [])):
-    raise UserError("training diverged (loss is NaN); try a lower learning rate")
-  results = model.evaluate(data.val, verbose=0, return_dict=True)
-  return model, {name: float(value) for name, value in results.items()}
+  return training.fit(lambda steps: build_model(config, preset, steps), data.train, data.val,
+                      preset.steps, preset.steps_per_epoch, output, strategy, verbose)
 
 
-def save_model(model: DeepSIC, folder: Path) -> None:
-  """Config JSON and final weights, from which `load_model` and the exporters rebuild it."""
-  folder.mkdir(parents=True, exist_ok=True)
-  model.save_weights(str(folder / "weights"))
-  atomic_write_text(folder / "config.json", model.config.to_json() + "\n")
+def _built(config: DeepSICConfig) -> DeepSIC:
+  model = DeepSIC(config)
+  model(tf.zeros((1, 64, 64, 3)))  # creates the variables
+  return model
 
 
 def load_model(folder: str | os.PathLike) -> DeepSIC:
-  folder = Path(folder)
-  if not (folder / "config.json").is_file():
-    raise UserError(f"no trained DeepSIC model in {folder} (expected config.json and weights "
-                    "written by scripts/train_deepsic.py)")
-  try:
-    config = DeepSICConfig.from_json((folder / "config.json").read_text())
-  except (ValueError, TypeError, KeyError) as error:
-    raise UserError(f"{folder}/config.json is not a DeepSIC config ({error})") from None
-  model = DeepSIC(config)
-  model(tf.zeros((1, 64, 64, 3)))
-  try:
-    model.load_weights(str(folder / "weights")).expect_partial()
-  except (tf.errors.NotFoundError, ValueError) as error:
-    raise UserError(f"cannot load the weights in {folder}: {type(error).__name__}") from None
-  return model
+  return training.load_model(folder, "DeepSIC", DeepSICConfig.from_json, _built)
 
 
 def config_for(architecture: str, preset_name: str, info: ClassificationInfo,
@@ -156,36 +110,6 @@ def config_for(architecture: str, preset_name: str, info: ClassificationInfo,
   fields = {**WIDTH_PRESETS[preset_name], **{k: v for k, v in overrides.items() if v is not None}}
   return DeepSICConfig(architecture=architecture, num_classes=info.num_classes,
                        class_names=info.display_names, **fields)
-
-
-def write_summary(path: Path, summary: Dict[str, object]) -> None:
-  atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
-
-
-def check_resumable(output: Path, config: DeepSICConfig) -> None:
-  """Refuses to resume a run folder that was started with another model config.
-
-  BackupAndRestore would otherwise try to load weights of the wrong shapes (or, worse,
-  of the right shapes but another architecture) into the new model.
-  """
-  recorded = output / "run_config.json"
-  if recorded.is_file():
-    if recorded.read_text().strip() != config.to_json():
-      raise UserError(f"{output} holds a run with a different model config; "
-                      "use another --output or delete that folder")
-  else:
-    atomic_write_text(recorded, config.to_json() + "\n")
-
-
-def is_chief(strategy: tf.distribute.Strategy) -> bool:
-  """Whether this process writes the model (always, unless it is a non-chief worker)."""
-  resolver = getattr(strategy.extended, "_cluster_resolver", None)
-  if resolver is None or not resolver.task_type:
-    return True
-  if resolver.task_type == "chief":
-    return True
-  return (resolver.task_type == "worker" and resolver.task_id == 0
-          and "chief" not in resolver.cluster_spec().jobs)
 
 
 def kodak_metrics(codec_dir: Path, kodak_dir: str, data_dir: Optional[str]) -> Dict[str, float]:

@@ -48,7 +48,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                       "(without it the Kodak tfds builder downloads them)")
   parser.add_argument("--data-dir", help="tensorflow-datasets data dir for the Kodak build")
   parser.add_argument("--out", default="results/kodak", help="output folder")
-  parser.add_argument("--anchor", default="jpeg", help="codec the BD rates are measured against")
+  parser.add_argument("--anchor", default="jpeg",
+                      help="codec(s) the BD rates are measured against, by result name, "
+                      "comma-separated (e.g. jpeg,r2i-residual: one table each)")
   parser.add_argument("--bpp-range", type=_bpp_range, default=(0.0, 1.0),
                       help="rate range of the BD rates, LOW,HIGH (default 0,1)")
   parser.add_argument("--published", nargs="*", default=[],
@@ -87,7 +89,8 @@ def main(argv: List[str] | None = None) -> int:
   for metric in PLOT_METRICS:
     plot_rd(curves, metric, out / f"rd_{metric}.png", published=overlays,
             title=f"Kodak ({len(images)} images)")
-  report = kodak_report(curves, args.anchor, args.bpp_range, len(images), overlays)
+  anchors = [name.strip() for name in args.anchor.split(",") if name.strip()]
+  report = kodak_report(curves, anchors, args.bpp_range, len(images), overlays)
   atomic_write_text(out / "kodak.md", report)
   print(report)
   print(f"wrote {out}/: {', '.join(sorted(path.name for path in Path(out).iterdir()))}",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import List
 
@@ -74,6 +73,7 @@ def main(argv: List[str] | None = None) -> int:
 
   # TensorFlow loads here, after the cheap checks above.
   import dataclasses  # pylint: disable=import-outside-toplevel
+  from compression_eval import training  # pylint: disable=import-outside-toplevel
   from deepsic_tf import train  # pylint: disable=import-outside-toplevel
   from deepsic_tf.codec import export  # pylint: disable=import-outside-toplevel
 
@@ -86,7 +86,7 @@ def main(argv: List[str] | None = None) -> int:
   preset = dataclasses.replace(preset, **{
       name: getattr(args, name) for name in ("steps", "batch_size", "patch_size", "learning_rate")
       if getattr(args, name) is not None})
-  strategy = train.make_strategy(args.strategy)
+  strategy = training.make_strategy(args.strategy)
   data = train.prepare_data(dataset, preset, preset.batch_size * strategy.num_replicas_in_sync,
                             manual_dir=args.manual_dir, data_dir=args.data_dir, seed=args.seed)
   try:
@@ -96,19 +96,14 @@ def main(argv: List[str] | None = None) -> int:
                               bottleneck_channels=args.bottleneck_channels)
   except ValueError as error:
     raise UserError(str(error)) from None
-  train.check_resumable(output, config)
+  training.check_resumable(output, config.to_json())
   print(f"Training DeepSIC {config.architecture}-semantic on {dataset} ({data.info.num_classes} "
         f"classes) for {preset.steps} steps of {preset.batch_size} x {preset.patch_size}^2 "
         f"patches into {output}", flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
                                  verbose=1 if sys.stdout.isatty() else 2)
-  if not train.is_chief(strategy):
-    # Saving weights is collective under multi-worker training: every worker takes part,
-    # and the others write to a scratch folder that is thrown away.
-    with tempfile.TemporaryDirectory() as scratch:
-      train.save_model(model, Path(scratch))
+  if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
-  train.save_model(model, output / "model")
   # Exported from the saved weights, rebuilt outside the distribution strategy: reading
   # distributed variables one by one would otherwise wait on the other workers.
   export(train.load_model(output / "model"), str(output / "codec"))
@@ -122,7 +117,7 @@ def main(argv: List[str] | None = None) -> int:
     kodak = summary["kodak"]
     print(f"Kodak (24 images, real files): bpp {kodak['bpp']:.3f}, PSNR {kodak['psnr-rgb']:.2f} "
           f"dB, MS-SSIM {kodak['ms-ssim-rgb']:.4f}")
-  train.write_summary(output / "summary.json", summary)
+  training.write_summary(output / "summary.json", summary)
   print(f"Codec SavedModel: {output / 'codec'} "
         f"(python -m deepsic_tf compress --model {output / 'codec'} IMAGE OUT.dsic)")
   return 0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 # Fixtures of the model packages live beside their tests.
-pytest_plugins = ["tests.deepsic_fixtures"]
+pytest_plugins = ["tests.deepsic_fixtures", "tests.r2i_fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -58,6 +58,13 @@ def _with_image(element: tf.Tensor | tuple, function: Callable) -> tf.Tensor | t
   return function(element)
 
 
+def _repeated_labels(element: tf.Tensor | tuple, count: int) -> tf.Tensor | tuple:
+  """Repeats the rest of an element `count` times beside its stacked patches."""
+  if isinstance(element, tuple):
+    return (element[0], *(tf.repeat(part[tf.newaxis], count, axis=0) for part in element[1:]))
+  return element
+
+
 def _cover(image: tf.Tensor, size: int) -> tf.Tensor:
   """Scales `image` up, keeping its aspect ratio, until both sides are >= `size`."""
   shape = tf.cast(tf.shape(image)[:2], tf.float32)
@@ -76,6 +83,16 @@ def random_patch(image: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
   crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
   patch = tf.image.stateless_random_crop(_cover(image, size), [size, size, 3], crop_seed)
   return tf.image.stateless_random_flip_left_right(patch, flip_seed)
+
+
+def random_patches(image: tf.Tensor, size: int, count: int, seed: tf.Tensor) -> tf.Tensor:
+  """`count` independent `random_patch`es of one image, stacked: (count, size, size, 3).
+
+  Small patches (R2I trains on 32x32) would otherwise cost one JPEG decode each.
+  """
+  seeds = tf.random.experimental.stateless_split(seed, count)
+  return tf.map_fn(lambda one: random_patch(image, size, one), seeds,
+                   fn_output_signature=tf.TensorSpec([size, size, 3], image.dtype))
 
 
 def center_patch(image: tf.Tensor, size: int) -> tf.Tensor:
@@ -97,6 +114,7 @@ def classification_pipeline(
     seed: int | None = None,
     repeat: bool = False,
     dtype: tf.DType = tf.float32,
+    patches_per_image: int = 1,
 ) -> tf.data.Dataset:
   """Batches of patches from a dataset of uint8 images or (image, label, ...) tuples.
 
@@ -111,7 +129,11 @@ def classification_pipeline(
     seed: makes shuffling, crops and flips reproducible; None varies them run to run.
     repeat: loop over the data forever, reshuffling each pass.
     dtype: tf.uint8 for 0..255 or tf.float32 for [0, 1].
+    patches_per_image: training crops taken from each decoded image (labels repeated);
+      they are shuffled among the patches of about 64 images before batching.
   """
+  if patches_per_image < 1:
+    raise ValueError("patches_per_image must be at least 1")
   if dtype not in (tf.uint8, tf.float32):
     raise ValueError(f"dtype must be tf.uint8 or tf.float32, not {dtype}")
   if training and shuffle_buffer > 0:
@@ -125,11 +147,14 @@ def classification_pipeline(
   if training:
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     dataset = tf.data.Dataset.zip((dataset, seeds)).map(
-        lambda element, pair: _with_image(
-            element, lambda image: finish(random_patch(image, patch_size, pair))
-        ),
+        lambda element, pair: _repeated_labels(_with_image(
+            element, lambda image: finish(random_patches(image, patch_size, patches_per_image,
+                                                         pair))
+        ), patches_per_image),
         num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    ).unbatch()
+    if patches_per_image > 1:
+      dataset = dataset.shuffle(64 * patches_per_image, seed=seed, reshuffle_each_iteration=True)
   else:
     dataset = dataset.map(
         lambda *element: _with_image(

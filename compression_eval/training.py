@@ -1,0 +1,154 @@
+"""What every trainer in the project shares: strategies, schedules, callbacks, run folders.
+
+Both papers train with Adam and a learning rate dropped by a constant factor at fixed
+iterations; both trainers use Keras `fit` with the same callbacks, and write the same
+run-folder layout: `backup/` (BackupAndRestore: kill a run and rerun the same command,
+it resumes), `logs/` (TensorBoard), `run_config.json` (guards resuming) and
+`summary.json` (what the run measured).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence, Tuple, TypeVar
+
+import tensorflow as tf
+
+from compression_eval.errors import UserError
+from compression_eval.fileio import atomic_write_text
+
+
+def step_schedule(base: float, steps: int, drops: Sequence[float],
+                  factor: float) -> tf.keras.optimizers.schedules.LearningRateSchedule:
+  """`base`, divided by `factor` at each fraction of `steps` in `drops`.
+
+  Papers give their drops as iterations of their own run length (R2I: 30K and 45K of
+  60K); as fractions they carry over to any `--steps`.
+  """
+  boundaries: List[int] = []
+  for fraction in drops:
+    boundaries.append(max(int(steps * fraction), boundaries[-1] + 1 if boundaries else 1))
+  values = [base / factor**i for i in range(len(drops) + 1)]
+  return tf.keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+  """default (one device), mirrored (all local devices) or multiworker (via TF_CONFIG)."""
+  if name == "default":
+    return tf.distribute.get_strategy()
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if name == "multiworker":
+    if "TF_CONFIG" not in os.environ:
+      raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster "
+                      "(see the README's 'Training on several machines')")
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  raise UserError(f"unknown strategy {name!r}; use default, mirrored or multiworker")
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+  """Whether this process writes the model (always, unless it is a non-chief worker)."""
+  resolver = getattr(strategy.extended, "_cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return True
+  if resolver.task_type == "chief":
+    return True
+  return (resolver.task_type == "worker" and resolver.task_id == 0
+          and "chief" not in resolver.cluster_spec().jobs)
+
+
+def standard_callbacks(output: Path) -> List[tf.keras.callbacks.Callback]:
+  """Resume after a kill, TensorBoard logs, and stop on a NaN loss."""
+  return [
+      tf.keras.callbacks.BackupAndRestore(str(output / "backup")),
+      tf.keras.callbacks.TensorBoard(str(output / "logs"), update_freq=50),
+      tf.keras.callbacks.TerminateOnNaN(),
+  ]
+
+
+def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.data.Dataset,
+        steps: int, steps_per_epoch: int, output: Path, strategy: tf.distribute.Strategy,
+        verbose: int = 1) -> Tuple[tf.keras.Model, Dict[str, float]]:
+  """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
+
+  Args:
+    build: makes the compiled model, given the number of steps its schedule spans.
+    train: batches, repeated forever.
+    val: a finite validation set.
+  """
+  steps_per_epoch = min(steps_per_epoch, steps)
+  epochs = math.ceil(steps / steps_per_epoch)
+  with strategy.scope():
+    model = build(epochs * steps_per_epoch)
+  history = model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                      callbacks=standard_callbacks(output), verbose=verbose)
+  if any(math.isnan(value) for value in history.history.get("loss", [])):
+    raise UserError("training diverged (loss is NaN); try a lower learning rate")
+  results = model.evaluate(val, verbose=0, return_dict=True)
+  return model, {name: float(value) for name, value in results.items()}
+
+
+def save_model(model: tf.keras.Model, config_json: str, folder: Path) -> None:
+  """Config JSON and final weights, from which a model and its exports are rebuilt."""
+  folder.mkdir(parents=True, exist_ok=True)
+  model.save_weights(str(folder / "weights"))
+  atomic_write_text(folder / "config.json", config_json + "\n")
+
+
+def save_from_every_worker(model: tf.keras.Model, config_json: str, folder: Path,
+                           strategy: tf.distribute.Strategy) -> bool:
+  """Saves the model to `folder` on the chief; returns whether this process is the chief.
+
+  Saving weights is collective under multi-worker training: every worker takes part,
+  and the others write to a scratch folder that is thrown away.
+  """
+  if is_chief(strategy):
+    save_model(model, config_json, folder)
+    return True
+  with tempfile.TemporaryDirectory() as scratch:
+    save_model(model, config_json, Path(scratch))
+  return False
+
+
+Config = TypeVar("Config")
+
+
+def load_model(folder: str | os.PathLike, kind: str, parse: Callable[[str], Config],
+               build: Callable[[Config], tf.keras.Model]) -> tf.keras.Model:
+  """Rebuilds a model saved by `save_model`; `kind` names it in errors ("DeepSIC")."""
+  folder = Path(folder)
+  if not (folder / "config.json").is_file():
+    raise UserError(f"no trained {kind} model in {folder} (expected config.json and weights "
+                    "written by its training script)")
+  try:
+    config = parse((folder / "config.json").read_text())
+  except (ValueError, TypeError, KeyError) as error:
+    raise UserError(f"{folder}/config.json is not a {kind} config ({error})") from None
+  model = build(config)
+  try:
+    model.load_weights(str(folder / "weights")).expect_partial()
+  except (tf.errors.NotFoundError, ValueError) as error:
+    raise UserError(f"cannot load the weights in {folder}: {type(error).__name__}") from None
+  return model
+
+
+def check_resumable(output: Path, config_json: str) -> None:
+  """Refuses to resume a run folder that was started with another model config.
+
+  BackupAndRestore would otherwise try to load weights of the wrong shapes (or, worse,
+  of the right shapes but another architecture) into the new model.
+  """
+  recorded = output / "run_config.json"
+  if recorded.is_file():
+    if recorded.read_text().strip() != config_json:
+      raise UserError(f"{output} holds a run with a different model config; "
+                      "use another --output or delete that folder")
+  else:
+    atomic_write_text(recorded, config_json + "\n")
+
+
+def write_summary(path: Path, summary: Dict[str, object]) -> None:
+  atomic_write_text(path, json.dumps(summary, indent=2) + "\n")

@@ -1,0 +1,143 @@
+"""The progressive R2I file format: a header, then the packed bits stage by stage.
+
+Layout (integers big-endian):
+
+  offset  size   field
+  0       4      magic "R2IC"
+  4       1      format version (1)
+  5       4      model id: a hash of the model's config and weights
+  9       2      image height (1 to 65535)
+  11      2      image width
+  13      1      stages the model has
+  14      1      stages in this file (k)
+  15      8 * k  per stage: payload length (4), CRC-32 of the payload (4)
+  15+8k   4      CRC-32 of the header bytes before it
+  19+8k   ...    the k stage payloads, in stage order
+
+A stage's payload is the bits of all blocks (raster order, each block's 2x2x32 code in
+row-major order), packed 8 to a byte: 16 bytes per 32x32 block. Because the stages
+come in order, cutting a file after stage j (j < k) leaves a file that decodes to the
+stage-j image: `parse` decodes the stages that are complete and intact. Everything
+is checked (length, magic, version, model, header CRC, declared payload sizes) before
+any payload is touched, so a bad file never makes the decoder allocate what it declares.
+"""
+from __future__ import annotations
+
+import dataclasses
+import struct
+import zlib
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+
+from compression_eval.errors import UserError
+
+MAGIC = b"R2IC"
+FORMAT_VERSION = 1
+MAX_SIDE = 2**16 - 1
+_FIXED = struct.Struct(">4sBIHHBB")
+_STAGE = struct.Struct(">II")
+_CRC = struct.Struct(">I")
+
+
+class BitstreamError(UserError):
+  """A file that is not, or no longer, a valid R2I file for this model."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Parsed:
+  """What a file holds: its image size and the complete stages' packed payloads."""
+  height: int
+  width: int
+  model_stages: int
+  stages_written: int
+  payloads: List[bytes]  # the complete, intact stages (at least one)
+
+
+def header_size(stages: int) -> int:
+  return _FIXED.size + stages * _STAGE.size + _CRC.size
+
+
+def pack(model_id: int, height: int, width: int, model_stages: int,
+         payloads: Sequence[bytes]) -> bytes:
+  """The bytes of a file holding `payloads` (the first len(payloads) stages)."""
+  if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
+    raise UserError(f"image sides must be 1 to {MAX_SIDE} pixels, got {height}x{width}")
+  if not 1 <= len(payloads) <= model_stages:
+    raise UserError(f"a file holds 1 to {model_stages} stages, not {len(payloads)}")
+  header = _FIXED.pack(MAGIC, FORMAT_VERSION, model_id, height, width, model_stages,
+                       len(payloads))
+  header += b"".join(_STAGE.pack(len(p), zlib.crc32(p)) for p in payloads)
+  return header + _CRC.pack(zlib.crc32(header)) + b"".join(payloads)
+
+
+def truncate(data: bytes, stages: int) -> bytes:
+  """The file `pack` would have written with only the first `stages` stages."""
+  parsed = parse(data, model_id=None, stage_bytes=None)
+  if stages > len(parsed.payloads):
+    raise UserError(f"the file holds {len(parsed.payloads)} stages, not {stages}")
+  model_id = _FIXED.unpack_from(data)[2]
+  return pack(model_id, parsed.height, parsed.width, parsed.model_stages,
+              parsed.payloads[:stages])
+
+
+def parse(data: bytes, model_id: Optional[int],
+          stage_bytes: Optional[Callable[[int, int], int]]) -> Parsed:
+  """Checks a file and returns its complete stages.
+
+  Args:
+    data: the file's bytes, possibly cut short after (or inside) some stage.
+    model_id: the decoding model's id; a file from another model is refused. None
+      skips the check (for tools that only rewrite files).
+    stage_bytes: the payload size per stage the decoding model gives for an image
+      size (height, width); None skips the check.
+  """
+  if len(data) < _FIXED.size:
+    raise BitstreamError("not an R2I file (too short for the header)")
+  magic, version, file_model, height, width, model_stages, written = _FIXED.unpack_from(data)
+  if magic != MAGIC:
+    raise BitstreamError("not an R2I file (wrong magic bytes)")
+  if version != FORMAT_VERSION:
+    raise BitstreamError(f"R2I format version {version} is not supported (this reader: "
+                         f"{FORMAT_VERSION})")
+  if model_id is not None and file_model != model_id:
+    raise BitstreamError(f"the file was written by another R2I model (id {file_model:08x}, "
+                         f"this model is {model_id:08x})")
+  if len(data) < header_size(written):
+    raise BitstreamError("truncated R2I file (the header is incomplete)")
+  table_end = header_size(written) - _CRC.size
+  (header_crc,) = _CRC.unpack_from(data, table_end)
+  if zlib.crc32(data[:table_end]) != header_crc:
+    raise BitstreamError("corrupt R2I file (header checksum mismatch)")
+  if not (1 <= height and 1 <= width and 1 <= written <= model_stages):
+    raise BitstreamError("corrupt R2I file (impossible size or stage count)")
+  entries = [_STAGE.unpack_from(data, _FIXED.size + i * _STAGE.size) for i in range(written)]
+  if stage_bytes is not None and any(
+      length != stage_bytes(height, width) for length, _ in entries):
+    raise BitstreamError("corrupt R2I file (a stage's size does not match the image size)")
+  payloads: List[bytes] = []
+  offset = header_size(written)
+  for length, crc in entries:
+    payload = data[offset:offset + length]
+    if len(payload) < length:
+      break  # cut inside this stage: the earlier stages still decode
+    if zlib.crc32(payload) != crc:
+      raise BitstreamError(f"corrupt R2I file (stage {len(payloads) + 1} checksum mismatch)")
+    payloads.append(payload)
+    offset += length
+  if not payloads:
+    raise BitstreamError("truncated R2I file (not even the first stage is complete)")
+  if len(payloads) == written and offset != len(data):
+    raise BitstreamError("corrupt R2I file (bytes after the last stage)")
+  return Parsed(height, width, model_stages, written, payloads)
+
+
+def pack_bits(bits: np.ndarray) -> bytes:
+  """0/1 codes of one stage (blocks, 2, 2, C) to bytes, 8 bits a byte in row-major order."""
+  return np.packbits(bits.astype(np.uint8).ravel()).tobytes()
+
+
+def unpack_bits(payload: bytes, shape: Sequence[int]) -> np.ndarray:
+  """Inverse of `pack_bits` for a stage of the given code shape."""
+  count = int(np.prod(shape))
+  return np.unpackbits(np.frombuffer(payload, np.uint8), count=count).reshape(shape)

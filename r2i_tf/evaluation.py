@@ -1,0 +1,46 @@
+"""R2I as a codec of `compression_eval`: one encode, one RD point per stage.
+
+`scripts/evaluate_kodak.py --codecs jpeg,r2i:PATH` loads the codec SavedModel at PATH.
+Stage k's rate is the size of the file `--stages k` would write (header included); its
+quality is that file's decoded image. The paper's nominal rate (0.125 bpp per stage)
+is the same up to the header and the padding of sizes that are not multiples of 32.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import List
+
+import numpy as np
+
+from compression_eval.codecs import Roundtrip
+from r2i_tf import bitstream
+from r2i_tf.saved_codec import SavedCodec
+
+
+class R2IEvalCodec:
+  """One exported R2I model, evaluated stage by stage through its files."""
+
+  def __init__(self, path: str):
+    self.codec = SavedCodec(path)
+    config = self.codec.config
+    run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder
+    self.name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
+    self.description = (f"R2I ({config.variant} connections; 'residual' is the residual "
+                        f"encoder), {config.stages} stages of {config.bits_per_block} bits per "
+                        f"32x32 block, uncoded bits, model at {path}")
+
+  def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
+    start = time.perf_counter()
+    data = self.codec.compress(image)
+    encoded = time.perf_counter()
+    reconstructions = self.codec.decode_stages(data)
+    decode_seconds = time.perf_counter() - encoded
+    return [Roundtrip(stage, 8 * len(bitstream.truncate(data, stage)), reconstruction,
+                      encoded - start, decode_seconds)
+            for stage, reconstruction in enumerate(reconstructions, start=1)]
+
+
+def r2i(path: str) -> R2IEvalCodec:
+  """Factory named by `compression_eval.codecs` for specs `r2i:PATH`."""
+  return R2IEvalCodec(path)

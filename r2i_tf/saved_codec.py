@@ -1,0 +1,93 @@
+"""Using an exported R2I codec: images in, progressive files out, and back.
+
+The SavedModel (see `r2i_tf.codec`) runs the networks on batches of blocks; this
+wrapper pads and cuts images into blocks, packs the stages into the file format of
+`r2i_tf.bitstream` and maps bad input to one-line `UserError`s. Blocks go through the
+networks in chunks, so memory stays bounded on large images.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from compression_eval.errors import UserError
+from r2i_tf import bitstream
+from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
+from r2i_tf.config import CODE_SIDE, R2IConfig
+
+BLOCKS_PER_CALL = 1024  # 32x32 blocks per network call: 1M pixels
+
+
+@dataclasses.dataclass(frozen=True)
+class Decoded:
+  image: np.ndarray  # uint8 (H, W, 3), the reconstruction of the last decoded stage
+  stages: int  # stages decoded (fewer than written if the file was cut short)
+  stages_written: int
+
+
+class SavedCodec:
+  """A loaded R2I codec SavedModel."""
+
+  def __init__(self, path: str | os.PathLike):
+    path = Path(path)
+    if not (path / "saved_model.pb").is_file():
+      raise UserError(f"no R2I codec SavedModel at {path} (expected {path}/saved_model.pb; "
+                      "train one with scripts/train_r2i.py)")
+    try:
+      self._module = tf.saved_model.load(str(path))
+      info = self._module.signatures["info"]()
+      self.config = R2IConfig.from_json(info["config"].numpy().decode())
+    except (KeyError, ValueError, OSError, tf.errors.OpError) as error:
+      raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
+    self.path = path
+    self.model_id = int(info["model_id"].numpy())
+
+  def _code_shape(self, blocks: int) -> tuple:
+    return (blocks, CODE_SIDE, CODE_SIDE, self.config.code_channels)
+
+  def compress(self, image: np.ndarray, stages: Optional[int] = None) -> bytes:
+    """A uint8 RGB image to the bytes of a file with its first `stages` stages (default all)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+      raise UserError(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
+    height, width = image.shape[:2]
+    if not (1 <= min(height, width) and max(height, width) <= bitstream.MAX_SIDE):
+      raise UserError(f"image sides must be 1 to {bitstream.MAX_SIDE} pixels, got {height}x{width}")
+    stages = self.config.stages if stages is None else stages
+    if not 1 <= stages <= self.config.stages:
+      raise UserError(f"--stages must be between 1 and {self.config.stages}, not {stages}")
+    blocks = to_blocks(image)
+    bits = np.concatenate([
+        self._module.encode(tf.constant(blocks[i:i + BLOCKS_PER_CALL]))["bits"].numpy()
+        for i in range(0, len(blocks), BLOCKS_PER_CALL)], axis=1)
+    payloads = [bitstream.pack_bits(bits[s]) for s in range(stages)]
+    return bitstream.pack(self.model_id, height, width, self.config.stages, payloads)
+
+  def _stage_bytes(self, height: int, width: int) -> int:
+    return int(np.prod(grid_shape(height, width))) * self.config.bits_per_block // 8
+
+  def parse(self, data: bytes) -> bitstream.Parsed:
+    """Checks a file against this model (see `bitstream.parse`)."""
+    return bitstream.parse(data, self.model_id, self._stage_bytes)
+
+  def _decode(self, parsed: bitstream.Parsed) -> List[np.ndarray]:
+    count = int(np.prod(grid_shape(parsed.height, parsed.width)))
+    bits = np.stack([bitstream.unpack_bits(p, self._code_shape(count)) for p in parsed.payloads])
+    images = np.concatenate([
+        self._module.decode(tf.constant(bits[:, i:i + BLOCKS_PER_CALL]))["images"].numpy()
+        for i in range(0, count, BLOCKS_PER_CALL)], axis=1)
+    return [from_blocks(stage, parsed.height, parsed.width) for stage in images]
+
+  def decode_stages(self, data: bytes) -> List[np.ndarray]:
+    """Every decodable stage's image, from stage 1 to the last complete one."""
+    return self._decode(self.parse(data))
+
+  def decompress(self, data: bytes) -> Decoded:
+    """The image of the last complete stage in the file."""
+    parsed = self.parse(data)
+    return Decoded(self._decode(parsed)[-1], len(parsed.payloads), parsed.stages_written)

@@ -1,0 +1,98 @@
+"""One stage of the progressive coder: encoder, binariser and decoder, with its connections.
+
+The stage follows Toderici et al.'s convolutional residual encoder: four stride-2
+convolutions take a 32x32 residual to 2x2, a 1x1 convolution with tanh and the
+binariser give 32 channels of +-1 (128 bits), and a 1x1 convolution followed by four
+stride-2 transposed convolutions and a last convolution bring the code back to
+32x32x3.
+
+Paper 2's parametric connections (section 2.1) add, before each layer's non-linearity,
+a learned projection (here a 1x1 convolution) of the same layer's output in the
+previous stage: on every encoder and decoder layer ("full") or on the decoder layers
+only ("decoding"). The binarisation layer is never connected, so each stage's code is
+computed from its own residual features.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import tensorflow as tf
+
+from r2i_tf.binarizer import binarize
+from r2i_tf.config import R2IConfig
+
+Features = List[tf.Tensor]
+_INIT = "he_normal"  # the paper initialises every stage with MSRA
+
+
+def _conv(filters: int, kernel: int, strides: int = 1, transpose: bool = False,
+          name: str = "", use_bias: bool = True) -> tf.keras.layers.Layer:
+  layer = tf.keras.layers.Conv2DTranspose if transpose else tf.keras.layers.Conv2D
+  return layer(filters, kernel, strides=strides, padding="same", use_bias=use_bias,
+               kernel_initializer=_INIT, name=name)
+
+
+class Stage(tf.keras.layers.Layer):
+  """Stage s of an R2I / residual encoder model.
+
+  Args:
+    config: the model's config (widths, code channels).
+    connect_encoder: add projections of the previous stage's encoder features.
+    connect_decoder: add projections of the previous stage's decoder features.
+  """
+
+  def __init__(self, config: R2IConfig, connect_encoder: bool, connect_decoder: bool,
+               **kwargs):
+    super().__init__(**kwargs)
+    self.encoder = [_conv(f, 3, 2, name=f"encode_{i}") for i, f in enumerate(config.encoder_filters)]
+    self.to_code = tf.keras.layers.Conv2D(config.code_channels, 1, activation="tanh",
+                                          kernel_initializer="glorot_uniform", name="binarize")
+    first, *rest = config.decoder_filters
+    self.decoder = ([_conv(first, 1, name="decode_0")] +
+                    [_conv(f, 3, 2, transpose=True, name=f"decode_{i + 1}")
+                     for i, f in enumerate(rest)] +
+                    [_conv(3, 3, name="to_rgb")])
+    self.encoder_links = self._links(config.encoder_filters, connect_encoder, "link_encode")
+    self.decoder_links = self._links((*config.decoder_filters, 3), connect_decoder, "link_decode")
+
+  @staticmethod
+  def _links(widths: Sequence[int], connect: bool, name: str) -> Optional[list]:
+    if not connect:
+      return None
+    return [_conv(f, 1, name=f"{name}_{i}", use_bias=False) for i, f in enumerate(widths)]
+
+  @staticmethod
+  def _layer(layer: tf.keras.layers.Layer, link: Optional[tf.keras.layers.Layer],
+             inputs: tf.Tensor, previous: Optional[tf.Tensor]) -> tf.Tensor:
+    """A layer's pre-activation, plus the projected previous-stage features if linked."""
+    outputs = layer(inputs)
+    if link is not None and previous is not None:
+      outputs += link(previous)
+    return outputs
+
+  def encode(self, residual: tf.Tensor, previous: Optional[Features],
+             training: bool) -> Tuple[tf.Tensor, Features]:
+    """A residual (B, 32, 32, 3) to +-1 codes (B, 2, 2, C) and this stage's encoder features."""
+    features: Features = []
+    x = residual
+    for i, layer in enumerate(self.encoder):
+      link = self.encoder_links[i] if self.encoder_links else None
+      x = tf.nn.relu(self._layer(layer, link, x, previous[i] if previous else None))
+      features.append(x)
+    return binarize(self.to_code(x), training), features
+
+  def decode(self, code: tf.Tensor, previous: Optional[Features]) -> Tuple[tf.Tensor, Features]:
+    """+-1 codes to this stage's output before its final non-linearity, and its features.
+
+    The last feature is that pre-activation output, which the next stage's output
+    layer links to.
+    """
+    features: Features = []
+    x = code
+    for i, layer in enumerate(self.decoder):
+      link = self.decoder_links[i] if self.decoder_links else None
+      x = self._layer(layer, link, x, previous[i] if previous else None)
+      if i < len(self.decoder) - 1:
+        x = tf.nn.relu(x)
+      features.append(x)
+    return x, features

@@ -1,0 +1,100 @@
+"""`python -m r2i_tf`, scripts/train_r2i.py and the R2I Kodak evaluation as a user runs them."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from r2i_tf import bitstream
+from tests.conftest import smooth_image
+from tests.r2i_fixtures import TINY
+from tests.test_deepsic_cli import _one_line_error, _run
+from tests.test_evaluate_kodak import _run_script
+
+
+def test_compress_prints_every_stage_and_decompress_reads_a_cut_file(r2i_exported, tmp_path):
+  Image.fromarray(smooth_image(45, 70)).convert("L").save(tmp_path / "grey.png")  # greyscale
+  model = str(r2i_exported)
+  compressed = _run("-m", "r2i_tf", "compress", "--model", model, str(tmp_path / "grey.png"),
+                    str(tmp_path / "grey.r2i"))
+  assert compressed.returncode == 0, compressed.stderr[-2000:]
+  data = (tmp_path / "grey.r2i").read_bytes()
+  assert f"{len(data)} bytes" in compressed.stdout
+  stage_lines = [line for line in compressed.stdout.splitlines() if "stage " in line]
+  assert len(stage_lines) == TINY["stages"]
+  first = len(bitstream.truncate(data, 1))
+  assert f"stage 1: {8 * first / (45 * 70):.4f} bpp" in stage_lines[0]
+
+  stage_bytes = first - bitstream.header_size(1)
+  (tmp_path / "cut.r2i").write_bytes(data[:bitstream.header_size(TINY["stages"]) + stage_bytes + 10])
+  decompressed = _run("-m", "r2i_tf", "decompress", "--model", model, str(tmp_path / "cut.r2i"),
+                      str(tmp_path / "out.png"), "--original", str(tmp_path / "grey.png"))
+  assert decompressed.returncode == 0, decompressed.stderr[-2000:]
+  assert f"stage 1 of {TINY['stages']}" in decompressed.stdout and "cut short" in decompressed.stdout
+  assert "PSNR" in decompressed.stdout
+  assert np.asarray(Image.open(tmp_path / "out.png")).shape == (45, 70, 3)
+
+  two = _run("-m", "r2i_tf", "compress", "--model", model, "--stages", "2",
+             str(tmp_path / "grey.png"), str(tmp_path / "two.r2i"))
+  assert two.returncode == 0 and (tmp_path / "two.r2i").read_bytes() == bitstream.truncate(data, 2)
+
+
+def test_cli_errors_are_one_line(r2i_exported, r2i_foreign, tmp_path):
+  model = str(r2i_exported)
+  Image.fromarray(smooth_image(16, 16)).save(tmp_path / "ok.png")
+  (tmp_path / "junk.r2i").write_bytes(b"R2IC\x01garbage")
+  (tmp_path / "text.png").write_text("not an image")
+  foreign = tmp_path / "foreign.r2i"
+  assert _run("-m", "r2i_tf", "compress", "--model", str(r2i_foreign), str(tmp_path / "ok.png"),
+              str(foreign)).returncode == 0
+  cases = [
+      (("decompress", str(tmp_path / "junk.r2i"), str(tmp_path / "o.png")), "not an R2I file"),
+      (("decompress", str(foreign), str(tmp_path / "o.png")), "another R2I model"),
+      (("decompress", str(tmp_path / "missing.r2i"), str(tmp_path / "o.png")), "cannot read"),
+      (("compress", str(tmp_path / "text.png"), str(tmp_path / "o.r2i")), "text.png"),
+      (("compress", str(tmp_path / "ok.png"), str(tmp_path / "no" / "o.r2i")), "does not exist"),
+      (("compress", "--stages", "9", str(tmp_path / "ok.png"), str(tmp_path / "o.r2i")),
+       "between 1 and 3"),
+  ]
+  for args, message in cases:
+    _one_line_error(_run("-m", "r2i_tf", args[0], "--model", model, *args[1:]), message)
+  _one_line_error(_run("-m", "r2i_tf", "decompress", "--model", str(tmp_path), str(foreign),
+                       str(tmp_path / "o.png")), "no R2I codec SavedModel")
+  assert not (tmp_path / "o.png").exists() and not (tmp_path / "o.r2i").exists()
+
+
+def test_kodak_evaluation_gives_one_point_per_stage_and_bd_rate_vs_residual(
+    tmp_path, kodak_dir, r2i_exported):
+  out = tmp_path / "out"
+  result = _run_script("--codecs", f"jpeg,r2i:{r2i_exported}", "--kodak-dir", str(kodak_dir),
+                       "--limit", "1", "--jobs", "1", "--data-dir", str(tmp_path / "tfds"),
+                       "--out", str(out), "--anchor", "jpeg", "--bpp-range", "0,2")
+  assert result.returncode == 0, result.stderr[-2000:]
+  curve = json.loads(next(out.glob("r2i-decoding-*.json")).read_text())
+  results = curve["results"]
+  assert results["setting"] == list(range(1, TINY["stages"] + 1))
+  # 768x512 Kodak image: 384 blocks of 128 bits per stage, plus the header.
+  pixels = 768 * 512
+  for stage, bpp in enumerate(results["bpp"], start=1):
+    assert abs(bpp - (8 * bitstream.header_size(stage) / pixels + 0.125 * stage)) < 1e-9
+  assert "| r2i-decoding-" in (out / "kodak.md").read_text()
+
+
+def test_train_script_trains_exports_and_resumes_nothing_foreign(tmp_path):
+  for split, count in (("train", 4), ("val", 2)):
+    folder = tmp_path / "data" / split / "n01"
+    folder.mkdir(parents=True)
+    for index in range(count):
+      Image.fromarray(smooth_image(48, 64, seed=index)).save(folder / f"{index}.JPEG", "JPEG")
+  run = tmp_path / "run"
+  args = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path / 'data'}", "--steps", "2",
+          "--batch-size", "4", "--output", str(run), "--variant", "prediction"]
+  result = _run(*args, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "Validation" in result.stdout and "stage 8" in result.stdout
+  summary = json.loads((run / "summary.json").read_text())
+  assert summary["config"]["variant"] == "prediction" and summary["steps"] == 2
+  assert (run / "codec" / "saved_model.pb").is_file()
+  assert any((run / "logs").rglob("events.out.tfevents.*"))
+  _one_line_error(_run(*args[:-1], "full"), "different model config")

@@ -1,0 +1,114 @@
+"""Progressive R2I files: exact bit budget, truncation, odd sizes, bad files."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from compression_eval.errors import UserError
+from r2i_tf import bitstream
+from r2i_tf.blocks import from_blocks, to_blocks
+from r2i_tf.saved_codec import SavedCodec
+from tests.conftest import smooth_image
+from tests.r2i_fixtures import TINY, tiny_r2i
+
+
+@pytest.fixture(scope="module")
+def codec(r2i_exported) -> SavedCodec:
+  return SavedCodec(r2i_exported)
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+  return smooth_image(70, 100, seed=5)  # 3 x 4 blocks, neither side a multiple of 32
+
+
+def test_blocks_round_trip_any_size():
+  for shape in ((1, 1), (33, 65), (64, 96)):
+    image = smooth_image(*shape, seed=1)
+    blocks = to_blocks(image)
+    assert blocks.shape == (-(-shape[0] // 32) * -(-shape[1] // 32), 32, 32, 3)
+    np.testing.assert_array_equal(from_blocks(blocks, *shape), image)
+
+
+def test_decoded_stages_are_the_models_reconstructions(codec, image):
+  # The codec (SavedModel + files) gives the in-process model's forward pass.
+  model = tiny_r2i("decoding")
+  blocks = to_blocks(image).astype(np.float32) / 255.0
+  forward = np.clip(model(blocks).numpy(), 0, 1) * 255.0
+  for stage, decoded in enumerate(codec.decode_stages(codec.compress(image))):
+    expected = from_blocks(np.round(forward[stage]).astype(np.uint8), 70, 100)
+    assert np.abs(decoded.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_each_stage_costs_exactly_128_bits_per_block(codec, image):
+  data = codec.compress(image)
+  blocks = 3 * 4
+  stages = TINY["stages"]
+  assert len(data) == bitstream.header_size(stages) + stages * blocks * 128 // 8
+  for k in range(1, stages + 1):
+    assert len(bitstream.truncate(data, k)) == bitstream.header_size(k) + k * blocks * 16
+
+
+def test_a_file_cut_after_stage_k_decodes_to_the_stage_k_image(codec, image):
+  data = codec.compress(image)
+  stages = codec.decode_stages(data)
+  stage_bytes = 12 * 16
+  header = bitstream.header_size(TINY["stages"])
+  for k in range(1, TINY["stages"]):
+    for cut in (header + k * stage_bytes, header + k * stage_bytes + 7):  # at and inside
+      decoded = codec.decompress(data[:cut])
+      assert (decoded.stages, decoded.stages_written) == (k, TINY["stages"])
+      np.testing.assert_array_equal(decoded.image, stages[k - 1])
+    written = codec.compress(image, stages=k)  # what --stages k writes
+    assert written == bitstream.truncate(data, k)
+    np.testing.assert_array_equal(codec.decompress(written).image, stages[k - 1])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (33, 65), (512, 768)])
+def test_odd_sizes_round_trip_and_compress_is_deterministic(codec, shape):
+  image = smooth_image(*shape, seed=2)
+  data = codec.compress(image)
+  assert codec.compress(image) == data
+  decoded = codec.decompress(data)
+  assert decoded.image.shape == image.shape and decoded.stages == TINY["stages"]
+
+
+def _flip(data: bytes, index: int) -> bytes:
+  return data[:index] + bytes([data[index] ^ 0x10]) + data[index + 1:]
+
+
+def test_bad_files_are_one_line_user_errors(codec, r2i_foreign, image):
+  data = codec.compress(image)
+  header = bitstream.header_size(TINY["stages"])
+  foreign = SavedCodec(r2i_foreign).compress(image)
+  cases = {
+      b"": "too short",
+      b"\x89PNG\r\n\x1a\n" + bytes(40): "wrong magic",
+      data[:4] + b"\x09" + data[5:]: "version 9",
+      foreign: "another R2I model",
+      data[:20]: "header is incomplete",
+      _flip(data, 10): "header checksum",
+      _flip(data, header + 3): "stage 1 checksum",
+      data[:header + 5]: "not even the first stage",
+      data + b"\x00": "bytes after the last stage",
+      np.random.default_rng(0).bytes(300): "not an R2I file",
+  }
+  for bad, message in cases.items():
+    with pytest.raises(UserError, match=message) as raised:
+      codec.decompress(bad)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_size_that_does_not_match_the_payload_is_refused(codec, image):
+  data = codec.compress(image)
+  parsed = bitstream.parse(data, None, None)
+  resized = bitstream.pack(codec.model_id, 200, 300, parsed.model_stages, parsed.payloads)
+  with pytest.raises(UserError, match="does not match the image size"):
+    codec.decompress(resized)
+
+
+def test_missing_or_wrong_model_folder_is_a_user_error(tmp_path, exported):
+  with pytest.raises(UserError, match="no R2I codec SavedModel"):
+    SavedCodec(tmp_path)
+  with pytest.raises(UserError, match="not an R2I codec"):
+    SavedCodec(exported["post"])  # a DeepSIC codec
