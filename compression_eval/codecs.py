@@ -46,6 +46,7 @@ _FACTORIES: Dict[str, str] = {
     "avif": "compression_eval.baselines:avif",
     "deepsic": "deepsic_tf.evaluation:deepsic",  # deepsic:PATH to a codec SavedModel
     "r2i": "r2i_tf.evaluation:r2i",  # r2i:PATH to a codec SavedModel, one point per stage
+    "r2i-ec": "r2i_tf.evaluation:r2i_entropy_coded",  # the same, bits range-coded
 }
 
 

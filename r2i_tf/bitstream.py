@@ -10,12 +10,14 @@ Layout (integers big-endian):
   11      2      image width
   13      1      stages the model has
   14      1      stages in this file (k)
-  15      8 * k  per stage: payload length (4), CRC-32 of the payload (4)
-  15+8k   4      CRC-32 of the header bytes before it
-  19+8k   ...    the k stage payloads, in stage order
+  15      1      flags: bit 0 set if the stages are entropy-coded
+  16      8 * k  per stage: payload length (4), CRC-32 of the payload (4)
+  16+8k   4      CRC-32 of the header bytes before it
+  20+8k   ...    the k stage payloads, in stage order
 
 A stage's payload is the bits of all blocks (raster order, each block's 2x2x32 code in
-row-major order), packed 8 to a byte: 16 bytes per 32x32 block. Because the stages
+row-major order), packed 8 to a byte: 16 bytes per 32x32 block; or, with the flag,
+those bits range-coded by `r2i_tf.entropy` (each stage its own stream). Because the stages
 come in order, cutting a file after stage j (j < k) leaves a file that decodes to the
 stage-j image: `parse` decodes the stages that are complete and intact. Everything
 is checked (length, magic, version, model, header CRC, declared payload sizes) before
@@ -35,7 +37,8 @@ from compression_eval.errors import UserError
 MAGIC = b"R2IC"
 FORMAT_VERSION = 1
 MAX_SIDE = 2**16 - 1
-_FIXED = struct.Struct(">4sBIHHBB")
+_FIXED = struct.Struct(">4sBIHHBBB")
+ENTROPY_CODED = 1
 _STAGE = struct.Struct(">II")
 _CRC = struct.Struct(">I")
 
@@ -51,6 +54,7 @@ class Parsed:
   width: int
   model_stages: int
   stages_written: int
+  entropy_coded: bool
   payloads: List[bytes]  # the complete, intact stages (at least one)
 
 
@@ -59,14 +63,14 @@ def header_size(stages: int) -> int:
 
 
 def pack(model_id: int, height: int, width: int, model_stages: int,
-         payloads: Sequence[bytes]) -> bytes:
+         payloads: Sequence[bytes], entropy_coded: bool = False) -> bytes:
   """The bytes of a file holding `payloads` (the first len(payloads) stages)."""
   if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
     raise UserError(f"image sides must be 1 to {MAX_SIDE} pixels, got {height}x{width}")
   if not 1 <= len(payloads) <= model_stages:
     raise UserError(f"a file holds 1 to {model_stages} stages, not {len(payloads)}")
   header = _FIXED.pack(MAGIC, FORMAT_VERSION, model_id, height, width, model_stages,
-                       len(payloads))
+                       len(payloads), ENTROPY_CODED if entropy_coded else 0)
   header += b"".join(_STAGE.pack(len(p), zlib.crc32(p)) for p in payloads)
   return header + _CRC.pack(zlib.crc32(header)) + b"".join(payloads)
 
@@ -78,7 +82,7 @@ def truncate(data: bytes, stages: int) -> bytes:
     raise UserError(f"the file holds {len(parsed.payloads)} stages, not {stages}")
   model_id = _FIXED.unpack_from(data)[2]
   return pack(model_id, parsed.height, parsed.width, parsed.model_stages,
-              parsed.payloads[:stages])
+              parsed.payloads[:stages], parsed.entropy_coded)
 
 
 def parse(data: bytes, model_id: Optional[int],
@@ -89,12 +93,15 @@ def parse(data: bytes, model_id: Optional[int],
     data: the file's bytes, possibly cut short after (or inside) some stage.
     model_id: the decoding model's id; a file from another model is refused. None
       skips the check (for tools that only rewrite files).
-    stage_bytes: the payload size per stage the decoding model gives for an image
-      size (height, width); None skips the check.
+    stage_bytes: the packed (uncoded) payload size per stage the decoding model gives
+      for an image size (height, width): uncoded stages must have exactly this size,
+      entropy-coded ones at most 8 times it (no probability the coder uses is below
+      1/128, so no bit costs more than 7); None skips the check.
   """
   if len(data) < _FIXED.size:
     raise BitstreamError("not an R2I file (too short for the header)")
-  magic, version, file_model, height, width, model_stages, written = _FIXED.unpack_from(data)
+  (magic, version, file_model, height, width, model_stages, written,
+   flags) = _FIXED.unpack_from(data)
   if magic != MAGIC:
     raise BitstreamError("not an R2I file (wrong magic bytes)")
   if version != FORMAT_VERSION:
@@ -109,12 +116,14 @@ def parse(data: bytes, model_id: Optional[int],
   (header_crc,) = _CRC.unpack_from(data, table_end)
   if zlib.crc32(data[:table_end]) != header_crc:
     raise BitstreamError("corrupt R2I file (header checksum mismatch)")
-  if not (1 <= height and 1 <= width and 1 <= written <= model_stages):
-    raise BitstreamError("corrupt R2I file (impossible size or stage count)")
+  if not (1 <= height and 1 <= width and 1 <= written <= model_stages and flags <= 1):
+    raise BitstreamError("corrupt R2I file (impossible size, stage count or flags)")
+  entropy_coded = bool(flags & ENTROPY_CODED)
   entries = [_STAGE.unpack_from(data, _FIXED.size + i * _STAGE.size) for i in range(written)]
-  if stage_bytes is not None and any(
-      length != stage_bytes(height, width) for length, _ in entries):
-    raise BitstreamError("corrupt R2I file (a stage's size does not match the image size)")
+  if stage_bytes is not None:
+    packed = stage_bytes(height, width)
+    if any(length > 8 * packed if entropy_coded else length != packed for length, _ in entries):
+      raise BitstreamError("corrupt R2I file (a stage's size does not match the image size)")
   payloads: List[bytes] = []
   offset = header_size(written)
   for length, crc in entries:
@@ -129,7 +138,7 @@ def parse(data: bytes, model_id: Optional[int],
     raise BitstreamError("truncated R2I file (not even the first stage is complete)")
   if len(payloads) == written and offset != len(data):
     raise BitstreamError("corrupt R2I file (bytes after the last stage)")
-  return Parsed(height, width, model_stages, written, payloads)
+  return Parsed(height, width, model_stages, written, entropy_coded, payloads)
 
 
 def pack_bits(bits: np.ndarray) -> bytes:

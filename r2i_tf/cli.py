@@ -1,6 +1,6 @@
 """`python -m r2i_tf compress|decompress`: the progressive codec for users' own images.
 
-  python -m r2i_tf compress   --model RUN/codec photo.png photo.r2i [--stages 4]
+  python -m r2i_tf compress   --model RUN/codec photo.png photo.r2i [--stages 4] [--entropy-coding]
   python -m r2i_tf decompress --model RUN/codec photo.r2i photo.png [--original photo.png]
 
 Compress prints the file's bpp after each stage (real bytes, header included) and the
@@ -27,6 +27,9 @@ def main(argv: List[str] | None = None) -> int:
   parser, commands = codec_parser("python -m r2i_tf", __doc__.split("\n\n")[0], "R2I",
                                   ("compress", "decompress"))
   commands["compress"].add_argument("--stages", type=int, help="write only the first k stages")
+  commands["compress"].add_argument("--entropy-coding", action="store_true",
+                                    help="range-code the bits (adaptive model); the paper's "
+                                    "rate is without")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   image, data = read_input(args)
 
@@ -37,7 +40,7 @@ def main(argv: List[str] | None = None) -> int:
   codec = SavedCodec(args.model)
 
   if args.command == "compress":
-    data = codec.compress(image, args.stages)
+    data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding)
     height, width = image.shape[:2]
     reconstructions = codec.decode_stages(data)
     atomic_write_bytes(args.output, data)

@@ -4,6 +4,8 @@
 Stage k's rate is the size of the file `--stages k` would write (header included); its
 quality is that file's decoded image. The paper's nominal rate (0.125 bpp per stage)
 is the same up to the header and the padding of sizes that are not multiples of 32.
+`r2i-ec:PATH` is the same model with its bits range-coded (`r2i_tf.entropy`): same
+images, fewer bytes, reported as a curve of its own beside the paper's uncoded rate.
 """
 from __future__ import annotations
 
@@ -21,18 +23,21 @@ from r2i_tf.saved_codec import SavedCodec
 class R2IEvalCodec:
   """One exported R2I model, evaluated stage by stage through its files."""
 
-  def __init__(self, path: str):
+  def __init__(self, path: str, entropy_coded: bool = False):
     self.codec = SavedCodec(path)
+    self.entropy_coded = entropy_coded
     config = self.codec.config
     run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder
-    self.name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
+    name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
+    self.name = name + ("-entropy-coded" if entropy_coded else "")
+    coding = "range-coded bits (adaptive model)" if entropy_coded else "uncoded bits"
     self.description = (f"R2I ({config.variant} connections; 'residual' is the residual "
                         f"encoder), {config.stages} stages of {config.bits_per_block} bits per "
-                        f"32x32 block, uncoded bits, model at {path}")
+                        f"32x32 block, {coding}, model at {path}")
 
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     start = time.perf_counter()
-    data = self.codec.compress(image)
+    data = self.codec.compress(image, entropy_coded=self.entropy_coded)
     encoded = time.perf_counter()
     reconstructions = self.codec.decode_stages(data)
     decode_seconds = time.perf_counter() - encoded
@@ -44,3 +49,8 @@ class R2IEvalCodec:
 def r2i(path: str) -> R2IEvalCodec:
   """Factory named by `compression_eval.codecs` for specs `r2i:PATH`."""
   return R2IEvalCodec(path)
+
+
+def r2i_entropy_coded(path: str) -> R2IEvalCodec:
+  """Factory for specs `r2i-ec:PATH`: the same model, bits range-coded."""
+  return R2IEvalCodec(path, entropy_coded=True)

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression_eval.errors import UserError
-from r2i_tf import bitstream
+from r2i_tf import bitstream, entropy
 from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
 from r2i_tf.config import CODE_SIDE, R2IConfig
 
@@ -50,8 +50,13 @@ class SavedCodec:
   def _code_shape(self, blocks: int) -> tuple:
     return (blocks, CODE_SIDE, CODE_SIDE, self.config.code_channels)
 
-  def compress(self, image: np.ndarray, stages: Optional[int] = None) -> bytes:
-    """A uint8 RGB image to the bytes of a file with its first `stages` stages (default all)."""
+  def compress(self, image: np.ndarray, stages: Optional[int] = None,
+               entropy_coded: bool = False) -> bytes:
+    """A uint8 RGB image to the bytes of a file with its first `stages` stages (default all).
+
+    `entropy_coded` range-codes each stage's bits (`r2i_tf.entropy`); otherwise they are
+    stored as they are, the paper's rate.
+    """
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
       raise UserError(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
@@ -65,8 +70,11 @@ class SavedCodec:
     bits = np.concatenate([
         self._module.encode(tf.constant(blocks[i:i + BLOCKS_PER_CALL]))["bits"].numpy()
         for i in range(0, len(blocks), BLOCKS_PER_CALL)], axis=1)
-    payloads = [bitstream.pack_bits(bits[s]) for s in range(stages)]
-    return bitstream.pack(self.model_id, height, width, self.config.stages, payloads)
+    cols = grid_shape(height, width)[1]
+    payloads = [entropy.encode_stage(bits[s], cols) if entropy_coded else
+                bitstream.pack_bits(bits[s]) for s in range(stages)]
+    return bitstream.pack(self.model_id, height, width, self.config.stages, payloads,
+                          entropy_coded)
 
   def _stage_bytes(self, height: int, width: int) -> int:
     return int(np.prod(grid_shape(height, width))) * self.config.bits_per_block // 8
@@ -76,8 +84,11 @@ class SavedCodec:
     return bitstream.parse(data, self.model_id, self._stage_bytes)
 
   def _decode(self, parsed: bitstream.Parsed) -> List[np.ndarray]:
-    count = int(np.prod(grid_shape(parsed.height, parsed.width)))
-    bits = np.stack([bitstream.unpack_bits(p, self._code_shape(count)) for p in parsed.payloads])
+    rows, cols = grid_shape(parsed.height, parsed.width)
+    count = rows * cols
+    shape = self._code_shape(count)
+    bits = np.stack([entropy.decode_stage(p, shape, cols) if parsed.entropy_coded else
+                     bitstream.unpack_bits(p, shape) for p in parsed.payloads])
     images = np.concatenate([
         self._module.decode(tf.constant(bits[:, i:i + BLOCKS_PER_CALL]))["images"].numpy()
         for i in range(0, count, BLOCKS_PER_CALL)], axis=1)

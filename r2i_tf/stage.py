@@ -25,11 +25,16 @@ Features = List[tf.Tensor]
 _INIT = "he_normal"  # the paper initialises every stage with MSRA
 
 
+def _identity_1x1(shape: Sequence[int], dtype: tf.DType = tf.float32) -> tf.Tensor:
+  """A 1x1 convolution kernel that copies its input channels."""
+  return tf.eye(shape[-2], shape[-1], dtype=dtype)[tf.newaxis, tf.newaxis]
+
+
 def _conv(filters: int, kernel: int, strides: int = 1, transpose: bool = False,
-          name: str = "", use_bias: bool = True) -> tf.keras.layers.Layer:
+          name: str = "", use_bias: bool = True, initializer=_INIT) -> tf.keras.layers.Layer:
   layer = tf.keras.layers.Conv2DTranspose if transpose else tf.keras.layers.Conv2D
   return layer(filters, kernel, strides=strides, padding="same", use_bias=use_bias,
-               kernel_initializer=_INIT, name=name)
+               kernel_initializer=initializer, name=name)
 
 
 class Stage(tf.keras.layers.Layer):
@@ -53,13 +58,18 @@ class Stage(tf.keras.layers.Layer):
                      for i, f in enumerate(rest)] +
                     [_conv(3, 3, name="to_rgb")])
     self.encoder_links = self._links(config.encoder_filters, connect_encoder, "link_encode")
-    self.decoder_links = self._links((*config.decoder_filters, 3), connect_decoder, "link_decode")
+    self.decoder_links = self._links((*config.decoder_filters, 3), connect_decoder, "link_decode",
+                                     identity_last=True)
 
   @staticmethod
-  def _links(widths: Sequence[int], connect: bool, name: str) -> Optional[list]:
+  def _links(widths: Sequence[int], connect: bool, name: str,
+             identity_last: bool = False) -> Optional[list]:
     if not connect:
       return None
-    return [_conv(f, 1, name=f"{name}_{i}", use_bias=False) for i, f in enumerate(widths)]
+    last = len(widths) - 1
+    return [_conv(f, 1, name=f"{name}_{i}", use_bias=False,
+                  initializer=_identity_1x1 if identity_last and i == last else _INIT)
+            for i, f in enumerate(widths)]
 
   @staticmethod
   def _layer(layer: tf.keras.layers.Layer, link: Optional[tf.keras.layers.Layer],

@@ -207,6 +207,24 @@ def test_patch_pipeline_keeps_labels_with_their_images(tree):
       np.testing.assert_allclose(patch.mean(axis=(0, 1)), expected, atol=3 / 255)
 
 
+def test_several_patches_per_image_keep_their_labels_and_vary(tree, tmp_path):
+  source = ImageFolderSource.scan(tree, "train")
+  images = decode_files(source.paths, source.labels)
+  batches = list(classification_pipeline(images, patch_size=16, batch_size=1, seed=2,
+                                         patches_per_image=4).as_numpy_iterator())
+  assert len(batches) == 4 * len(source.paths)  # every image gives four patches
+  for patches, labels in batches:
+    expected = np.array(COLOURS[source.class_names[labels[0]]]) / 255.0
+    np.testing.assert_allclose(patches[0].mean(axis=(0, 1)), expected, atol=3 / 255)
+  noise = np.random.default_rng(0).integers(0, 256, (48, 48, 3), dtype=np.uint8)
+  Image.fromarray(noise).save(tmp_path / "noise.png")
+  patches = [batch[0] for batch in classification_pipeline(
+      decode_files([str(tmp_path / "noise.png")]), patch_size=16, batch_size=1, seed=0,
+      patches_per_image=4, dtype=tf.uint8).as_numpy_iterator()]
+  windows = {_find(noise, p) or _find(noise, p[:, ::-1]) for p in patches}
+  assert None not in windows and len(windows) > 1
+
+
 def _patches(path: Path, seed: int, patch_size: int, count: int) -> list[np.ndarray]:
   """The first `count` training patches of the one image at `path`, passed over repeatedly."""
   dataset = patch_pipeline(

@@ -70,6 +70,9 @@ def test_variants_differ_only_in_their_connections():
   assert links["residual"] == links["prediction"] == (0, 0)
   assert links["decoding"] == (0, 6 * stages)  # five decoder layers and the RGB output
   assert links["full"] == (4 * stages, 6 * stages)
+  # The RGB-output link starts as the identity: stage s begins from stage s-1's prediction.
+  output_link = tiny_r2i("decoding").stages[1].decoder_links[-1].kernel.numpy()
+  np.testing.assert_array_equal(output_link[0, 0], np.eye(3))
 
 
 def test_residual_encoder_accumulates_while_r2i_predicts_the_image():

@@ -1,0 +1,75 @@
+"""Lossless entropy coding of a stage's bits: tensorflow-compression's range coder with an
+adaptive probability model (the "future work" of paper 2's conclusion).
+
+Each of the 128 bit positions of a block's code (2 x 2 x 32) is a context. Blocks go
+in raster order, one row of blocks at a time; a bit's probability of being one is the
+Krichevsky-Trofimov estimate (ones + 1/2) / (seen + 1) over the same context in the
+rows above, so the decoder rebuilds every probability from what it has decoded and the
+file carries no model. Probabilities within a row do not depend on each other, so the
+coder works a whole row per call (no per-bit Python loop), and each stage is its own
+stream: a file cut after stage k still decodes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_compression as tfc
+
+from compression_eval.errors import UserError
+
+PRECISION = 16  # bits of the range coder's CDFs
+BINS = 64  # the probability of a one is quantised to one of BINS CDFs
+
+
+def _lookup() -> tf.Tensor:
+  """A CDF per bin: [precision, 0, P(bit < 1), 1] scaled by 2^precision."""
+  one = (np.arange(BINS) + 0.5) / BINS
+  scale = 1 << PRECISION
+  below_one = np.clip(np.round((1.0 - one) * scale), 1, scale - 1)
+  rows = np.stack([np.full(BINS, PRECISION), np.zeros(BINS), below_one, np.full(BINS, scale)], -1)
+  return tf.constant(rows.astype(np.int32))
+
+
+_LOOKUP = _lookup()
+
+
+def _bins(ones: np.ndarray, seen) -> np.ndarray:
+  """CDF index per context from its count of ones among `seen` bits (broadcasting)."""
+  probability = (ones + 0.5) / (seen + 1.0)
+  return np.clip((probability * BINS).astype(np.int32), 0, BINS - 1)
+
+
+def _row_indexes(bits: np.ndarray) -> np.ndarray:
+  """For bits (rows, cols, contexts): each bit's CDF index, from the rows above it."""
+  rows, cols, _ = bits.shape
+  ones_above = np.cumsum(bits.sum(axis=1), axis=0) - bits.sum(axis=1)  # (rows, contexts)
+  indexes = _bins(ones_above, (np.arange(rows) * cols)[:, np.newaxis])
+  return np.broadcast_to(indexes[:, np.newaxis, :], bits.shape)
+
+
+def encode_stage(bits: np.ndarray, cols: int) -> bytes:
+  """A stage's 0/1 bits (blocks, 2, 2, C) in raster order, blocks `cols` to a row, to bytes."""
+  grid = bits.reshape(-1, cols, int(np.prod(bits.shape[1:]))).astype(np.int32)
+  handle = tfc.create_range_encoder([], _LOOKUP)
+  handle = tfc.entropy_encode_index(handle, tf.constant(_row_indexes(grid).ravel()),
+                                    tf.constant(grid.ravel()))
+  return tfc.entropy_encode_finalize(handle).numpy()
+
+
+def decode_stage(payload: bytes, shape: tuple, cols: int) -> np.ndarray:
+  """Inverse of `encode_stage`: bits of the given (blocks, 2, 2, C) shape."""
+  contexts = int(np.prod(shape[1:]))
+  rows = shape[0] // cols
+  handle = tfc.create_range_decoder(tf.constant(payload), _LOOKUP)
+  ones = np.zeros(contexts, np.int64)
+  decoded = []
+  for row in range(rows):
+    indexes = np.broadcast_to(_bins(ones, row * cols), (cols, contexts)).ravel()
+    handle, values = tfc.entropy_decode_index(handle, tf.constant(indexes), [cols * contexts],
+                                              tf.int32)
+    values = values.numpy().reshape(cols, contexts)
+    ones += values.sum(axis=0)
+    decoded.append(values)
+  if not bool(tfc.entropy_decode_finalize(handle).numpy()):
+    raise UserError("corrupt R2I file (an entropy-coded stage does not decode)")
+  return np.stack(decoded).reshape(shape).astype(np.uint8)
