@@ -42,7 +42,7 @@ class SavedCodec:
       self._module = tf.saved_model.load(str(path))
       info = self._module.signatures["info"]()
       self.config = R2IConfig.from_json(info["config"].numpy().decode())
-    except (KeyError, ValueError, OSError, tf.errors.OpError) as error:
+    except (KeyError, TypeError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
     self.path = path
     self.model_id = int(info["model_id"].numpy())
@@ -81,7 +81,11 @@ class SavedCodec:
 
   def parse(self, data: bytes) -> bitstream.Parsed:
     """Checks a file against this model (see `bitstream.parse`)."""
-    return bitstream.parse(data, self.model_id, self._stage_bytes)
+    parsed = bitstream.parse(data, self.model_id, self._stage_bytes)
+    if parsed.model_stages != self.config.stages:
+      raise bitstream.BitstreamError(f"corrupt R2I file (it declares {parsed.model_stages} "
+                                     f"stages, the model has {self.config.stages})")
+    return parsed
 
   def _decode(self, parsed: bitstream.Parsed) -> List[np.ndarray]:
     rows, cols = grid_shape(parsed.height, parsed.width)

@@ -105,6 +105,9 @@ def test_a_size_that_does_not_match_the_payload_is_refused(codec, image):
   resized = bitstream.pack(codec.model_id, 200, 300, parsed.model_stages, parsed.payloads)
   with pytest.raises(UserError, match="does not match the image size"):
     codec.decompress(resized)
+  too_many = parsed.payloads + parsed.payloads[:2]  # more stages than the model has
+  with pytest.raises(UserError, match="declares 5 stages"):
+    codec.decompress(bitstream.pack(codec.model_id, 70, 100, 5, too_many))
 
 
 def test_missing_or_wrong_model_folder_is_a_user_error(tmp_path, exported):
