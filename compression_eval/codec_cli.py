@@ -11,6 +11,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from compression_eval import metrics
 from compression_eval.errors import ArgumentParser, UserError
 from compression_eval.fileio import check_writable, read_bytes
 from compression_eval.images import read_rgb8
@@ -53,7 +54,6 @@ def quality_against(original_path: Optional[str], decoded: np.ndarray) -> str:
   """", PSNR .. dB, MS-SSIM .." of a decoded image against its original ("" without one)."""
   if not original_path:
     return ""
-  from compression_eval import metrics  # pylint: disable=import-outside-toplevel
   original = read_rgb8(original_path)
   if original.shape != decoded.shape:
     raise UserError(f"--original is {original.shape[1]}x{original.shape[0]}, "

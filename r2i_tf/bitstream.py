@@ -49,7 +49,8 @@ class BitstreamError(UserError):
 
 @dataclasses.dataclass(frozen=True)
 class Parsed:
-  """What a file holds: its image size and the complete stages' packed payloads."""
+  """What a file holds: its model, image size and the complete stages' payloads."""
+  model_id: int
   height: int
   width: int
   model_stages: int
@@ -80,9 +81,17 @@ def truncate(data: bytes, stages: int) -> bytes:
   parsed = parse(data, model_id=None, stage_bytes=None)
   if stages > len(parsed.payloads):
     raise UserError(f"the file holds {len(parsed.payloads)} stages, not {stages}")
-  model_id = _FIXED.unpack_from(data)[2]
-  return pack(model_id, parsed.height, parsed.width, parsed.model_stages,
+  return pack(parsed.model_id, parsed.height, parsed.width, parsed.model_stages,
               parsed.payloads[:stages], parsed.entropy_coded)
+
+
+def sizes_by_stage(parsed: Parsed) -> List[int]:
+  """For k = 1, 2, ...: the bytes of the file `truncate` would write with k stages."""
+  sizes, payload = [], 0
+  for k, stage in enumerate(parsed.payloads, start=1):
+    payload += len(stage)
+    sizes.append(header_size(k) + payload)
+  return sizes
 
 
 def parse(data: bytes, model_id: Optional[int],
@@ -138,7 +147,7 @@ def parse(data: bytes, model_id: Optional[int],
     raise BitstreamError("truncated R2I file (not even the first stage is complete)")
   if len(payloads) == written and offset != len(data):
     raise BitstreamError("corrupt R2I file (bytes after the last stage)")
-  return Parsed(height, width, model_stages, written, entropy_coded, payloads)
+  return Parsed(file_model, height, width, model_stages, written, entropy_coded, payloads)
 
 
 def pack_bits(bits: np.ndarray) -> bytes:

@@ -42,12 +42,13 @@ def main(argv: List[str] | None = None) -> int:
   if args.command == "compress":
     data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding)
     height, width = image.shape[:2]
-    reconstructions = codec.decode_stages(data)
+    parsed = codec.parse(data)
+    reconstructions = codec.decode_parsed(parsed)
     atomic_write_bytes(args.output, data)
     print(f"{args.output}: {len(data)} bytes, {8 * len(data) / (height * width):.4f} bpp, "
           f"{len(reconstructions)} stages")
-    for stage, reconstruction in enumerate(reconstructions, start=1):
-      size = len(bitstream.truncate(data, stage))
+    for stage, (size, reconstruction) in enumerate(
+        zip(bitstream.sizes_by_stage(parsed), reconstructions), start=1):
       print(f"  stage {stage}: {8 * size / (height * width):.4f} bpp, "
             f"PSNR {metrics.psnr(image, reconstruction):.2f} dB, "
             f"MS-SSIM {metrics.ms_ssim(image, reconstruction):.4f}")

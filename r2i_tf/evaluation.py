@@ -39,11 +39,12 @@ class R2IEvalCodec:
     start = time.perf_counter()
     data = self.codec.compress(image, entropy_coded=self.entropy_coded)
     encoded = time.perf_counter()
-    reconstructions = self.codec.decode_stages(data)
+    parsed = self.codec.parse(data)
+    reconstructions = self.codec.decode_parsed(parsed)
     decode_seconds = time.perf_counter() - encoded
-    return [Roundtrip(stage, 8 * len(bitstream.truncate(data, stage)), reconstruction,
-                      encoded - start, decode_seconds)
-            for stage, reconstruction in enumerate(reconstructions, start=1)]
+    return [Roundtrip(stage, 8 * size, reconstruction, encoded - start, decode_seconds)
+            for stage, (size, reconstruction) in enumerate(
+                zip(bitstream.sizes_by_stage(parsed), reconstructions), start=1)]
 
 
 def r2i(path: str) -> R2IEvalCodec:

@@ -87,7 +87,8 @@ class SavedCodec:
                                      f"stages, the model has {self.config.stages})")
     return parsed
 
-  def _decode(self, parsed: bitstream.Parsed) -> List[np.ndarray]:
+  def decode_parsed(self, parsed: bitstream.Parsed) -> List[np.ndarray]:
+    """Every stage's image of a file `parse` has checked."""
     rows, cols = grid_shape(parsed.height, parsed.width)
     count = rows * cols
     shape = self._code_shape(count)
@@ -100,9 +101,9 @@ class SavedCodec:
 
   def decode_stages(self, data: bytes) -> List[np.ndarray]:
     """Every decodable stage's image, from stage 1 to the last complete one."""
-    return self._decode(self.parse(data))
+    return self.decode_parsed(self.parse(data))
 
   def decompress(self, data: bytes) -> Decoded:
     """The image of the last complete stage in the file."""
     parsed = self.parse(data)
-    return Decoded(self._decode(parsed)[-1], len(parsed.payloads), parsed.stages_written)
+    return Decoded(self.decode_parsed(parsed)[-1], len(parsed.payloads), parsed.stages_written)
