@@ -10,7 +10,8 @@ Layout (integers big-endian):
   11      2      image width
   13      1      stages the model has
   14      1      stages in this file (k)
-  15      1      flags: bit 0 set if the stages are entropy-coded
+  15      1      flags: bit 0 set if the stages are entropy-coded; bits 4-7: the
+                 stages of the first code minus one (IR2I: 1, stages 1-2; R2I: 0)
   16      8 * k  per stage: payload length (4), CRC-32 of the payload (4)
   16+8k   4      CRC-32 of the header bytes before it
   20+8k   ...    the k stage payloads, in stage order
@@ -19,7 +20,8 @@ A stage's payload is the bits of all blocks (raster order, each block's 2x2x32 c
 row-major order), packed 8 to a byte: 16 bytes per 32x32 block; or, with the flag,
 those bits range-coded by `r2i_tf.entropy` (each stage its own stream). Because the stages
 come in order, cutting a file after stage j (j < k) leaves a file that decodes to the
-stage-j image: `parse` decodes the stages that are complete and intact. Everything
+stage-j image: `parse` decodes the stages that are complete and intact (for IR2I, whose
+inpainting needs the whole first code, at least the first code's). Everything
 is checked (length, magic, version, model, header CRC, declared payload sizes) before
 any payload is touched, so a bad file never makes the decoder allocate what it declares.
 """
@@ -39,6 +41,8 @@ FORMAT_VERSION = 1
 MAX_SIDE = 2**16 - 1
 _FIXED = struct.Struct(">4sBIHHBBB")
 ENTROPY_CODED = 1
+_RESERVED_FLAGS = 0b1110
+_FIRST_CODE_SHIFT = 4
 _STAGE = struct.Struct(">II")
 _CRC = struct.Struct(">I")
 
@@ -56,7 +60,8 @@ class Parsed:
   model_stages: int
   stages_written: int
   entropy_coded: bool
-  payloads: List[bytes]  # the complete, intact stages (at least one)
+  first_code_stages: int
+  payloads: List[bytes]  # the complete, intact stages (at least the first code's)
 
 
 def header_size(stages: int) -> int:
@@ -64,14 +69,19 @@ def header_size(stages: int) -> int:
 
 
 def pack(model_id: int, height: int, width: int, model_stages: int,
-         payloads: Sequence[bytes], entropy_coded: bool = False) -> bytes:
+         payloads: Sequence[bytes], entropy_coded: bool = False,
+         first_code_stages: int = 1) -> bytes:
   """The bytes of a file holding `payloads` (the first len(payloads) stages)."""
   if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
     raise UserError(f"image sides must be 1 to {MAX_SIDE} pixels, got {height}x{width}")
-  if not 1 <= len(payloads) <= model_stages:
-    raise UserError(f"a file holds 1 to {model_stages} stages, not {len(payloads)}")
+  if not 1 <= first_code_stages <= min(model_stages, 16):
+    raise UserError(f"a first code of {first_code_stages} stages does not fit the format")
+  if not first_code_stages <= len(payloads) <= model_stages:
+    raise UserError(f"a file holds {first_code_stages} to {model_stages} stages, "
+                    f"not {len(payloads)}")
+  flags = (ENTROPY_CODED if entropy_coded else 0) | (first_code_stages - 1) << _FIRST_CODE_SHIFT
   header = _FIXED.pack(MAGIC, FORMAT_VERSION, model_id, height, width, model_stages,
-                       len(payloads), ENTROPY_CODED if entropy_coded else 0)
+                       len(payloads), flags)
   header += b"".join(_STAGE.pack(len(p), zlib.crc32(p)) for p in payloads)
   return header + _CRC.pack(zlib.crc32(header)) + b"".join(payloads)
 
@@ -82,7 +92,7 @@ def truncate(data: bytes, stages: int) -> bytes:
   if stages > len(parsed.payloads):
     raise UserError(f"the file holds {len(parsed.payloads)} stages, not {stages}")
   return pack(parsed.model_id, parsed.height, parsed.width, parsed.model_stages,
-              parsed.payloads[:stages], parsed.entropy_coded)
+              parsed.payloads[:stages], parsed.entropy_coded, parsed.first_code_stages)
 
 
 def sizes_by_stage(parsed: Parsed) -> List[int]:
@@ -125,7 +135,9 @@ def parse(data: bytes, model_id: Optional[int],
   (header_crc,) = _CRC.unpack_from(data, table_end)
   if zlib.crc32(data[:table_end]) != header_crc:
     raise BitstreamError("corrupt R2I file (header checksum mismatch)")
-  if not (1 <= height and 1 <= width and 1 <= written <= model_stages and flags <= 1):
+  first_code = (flags >> _FIRST_CODE_SHIFT) + 1
+  if not (1 <= height and 1 <= width and first_code <= written <= model_stages
+          and not flags & _RESERVED_FLAGS):
     raise BitstreamError("corrupt R2I file (impossible size, stage count or flags)")
   entropy_coded = bool(flags & ENTROPY_CODED)
   entries = [_STAGE.unpack_from(data, _FIXED.size + i * _STAGE.size) for i in range(written)]
@@ -143,11 +155,13 @@ def parse(data: bytes, model_id: Optional[int],
       raise BitstreamError(f"corrupt R2I file (stage {len(payloads) + 1} checksum mismatch)")
     payloads.append(payload)
     offset += length
-  if not payloads:
-    raise BitstreamError("truncated R2I file (not even the first stage is complete)")
+  if len(payloads) < first_code:
+    what = "stage" if first_code == 1 else f"code (stages 1-{first_code})"
+    raise BitstreamError(f"truncated R2I file (not even the first {what} is complete)")
   if len(payloads) == written and offset != len(data):
     raise BitstreamError("corrupt R2I file (bytes after the last stage)")
-  return Parsed(file_model, height, width, model_stages, written, entropy_coded, payloads)
+  return Parsed(file_model, height, width, model_stages, written, entropy_coded, first_code,
+                payloads)
 
 
 def pack_bits(bits: np.ndarray) -> bytes:

@@ -3,6 +3,10 @@
   python -m r2i_tf compress   --model RUN/codec photo.png photo.r2i [--stages 4] [--entropy-coding]
   python -m r2i_tf decompress --model RUN/codec photo.r2i photo.png [--original photo.png]
 
+IR2I models code the first code (stages 1-2) block by block in a scan where each block's
+context is decoded first: `--scan wavefront` (default; an anti-diagonal of blocks per
+network call) or `raster` (one block per call; same bytes and pixels, slower).
+
 Compress prints the file's bpp after each stage (real bytes, header included) and the
 PSNR / MS-SSIM each stage reaches; decompress writes the image of the last complete
 stage (a file cut short decodes to an earlier stage, and says so) and, given the
@@ -30,6 +34,9 @@ def main(argv: List[str] | None = None) -> int:
   commands["compress"].add_argument("--entropy-coding", action="store_true",
                                     help="range-code the bits (adaptive model); the paper's "
                                     "rate is without")
+  for command in commands.values():
+    command.add_argument("--scan", choices=("wavefront", "raster"), default="wavefront",
+                         help="IR2I block order for the first code (same result, speed differs)")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   image, data = read_input(args)
 
@@ -40,20 +47,23 @@ def main(argv: List[str] | None = None) -> int:
   codec = SavedCodec(args.model)
 
   if args.command == "compress":
-    data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding)
+    data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding,
+                          scan_order=args.scan)
     height, width = image.shape[:2]
     parsed = codec.parse(data)
-    reconstructions = codec.decode_parsed(parsed)
+    reconstructions = codec.decode_parsed(parsed, args.scan)
     atomic_write_bytes(args.output, data)
     print(f"{args.output}: {len(data)} bytes, {8 * len(data) / (height * width):.4f} bpp, "
           f"{len(reconstructions)} stages")
     for stage, (size, reconstruction) in enumerate(
         zip(bitstream.sizes_by_stage(parsed), reconstructions), start=1):
+      if stage < parsed.first_code_stages:
+        continue  # inside the first code: no file stops there
       print(f"  stage {stage}: {8 * size / (height * width):.4f} bpp, "
             f"PSNR {metrics.psnr(image, reconstruction):.2f} dB, "
             f"MS-SSIM {metrics.ms_ssim(image, reconstruction):.4f}")
   else:
-    decoded = codec.decompress(data)
+    decoded = codec.decompress(data, args.scan)
     write_png(args.output, decoded.image)
     height, width = decoded.image.shape[:2]
     line = (f"{args.output}: {width}x{height}, stage {decoded.stages} of "

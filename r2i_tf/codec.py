@@ -1,7 +1,9 @@
-"""The R2I codec's neural half as a tf.Module, exportable as a SavedModel.
+"""The R2I and IR2I codecs' neural half as a tf.Module, exportable as a SavedModel.
 
 `encode` takes a batch of 32x32 blocks to the bits of every stage; `decode` takes the
-bits of the first k stages to the k reconstructions. The rest of the codec (padding,
+bits of the first k stages to the k reconstructions. An IR2I codec also has `inpaint`
+(masked 64x64 contexts to predicted blocks), and its `encode` and `decode` take each
+block's inpainting beside it. The rest of the codec (padding,
 blocks, packing, the file format) is vectorised numpy in `r2i_tf.saved_codec`, so the
 SavedModel needs nothing but TensorFlow, and a k-stage decode runs k stage decoders:
 `decode` is traced once for every k from 1 to the model's stage count.
@@ -10,14 +12,25 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import List
+from typing import List, Union
 
 import tensorflow as tf
 
 from compression_eval.fileio import atomic_directory
 from r2i_tf.binarizer import from_bits, to_bits
-from r2i_tf.config import CODE_SIDE, PATCH_SIZE
+from r2i_tf.config import CODE_SIDE, PATCH_SIZE, IR2IConfig
+from r2i_tf.inpainting import CONTEXT
+from r2i_tf.ir2i import IR2I
 from r2i_tf.models import R2I
+
+Coder = Union[R2I, IR2I]
+
+_BLOCKS = tf.TensorSpec([None, PATCH_SIZE, PATCH_SIZE, 3], tf.uint8)
+_INPAINTING = tf.TensorSpec([None, PATCH_SIZE, PATCH_SIZE, 3], tf.float32)
+
+
+def _to_uint8(pixels: tf.Tensor) -> tf.Tensor:
+  return tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,15 +41,16 @@ class _Untracked:
   Keras' own metadata, which is several times slower; the codec tracks the stages'
   variables as a list instead, so the SavedModel holds the weights and signatures only.
   """
-  model: R2I
+  model: Coder
 
 
-def coding_weights(model: R2I) -> List[tf.Variable]:
-  """The stages' variables (no metric or optimizer state)."""
-  return [weight for stage in model.stages for weight in stage.weights]
+def coding_weights(model: Coder) -> List[tf.Variable]:
+  """The stages' (and inpainting network's) variables, no metric or optimizer state."""
+  weights = [weight for stage in model.stages for weight in stage.weights]
+  return weights + (model.inpainter.weights if isinstance(model, IR2I) else [])
 
 
-def model_id(model: R2I) -> int:
+def model_id(model: Coder) -> int:
   """A 32-bit hash of the config and the weights: files name the model that wrote them."""
   digest = hashlib.sha256(model.config.to_json().encode())
   for variable in coding_weights(model):
@@ -48,11 +62,13 @@ def model_id(model: R2I) -> int:
 class CodecModule(tf.Module):
   """Encode / decode on blocks, and what a client needs to know, for one trained `R2I`."""
 
-  def __init__(self, model: R2I):
+  def __init__(self, model: Coder):
     super().__init__(name="r2i_codec")
     self._held = _Untracked(model)
     self._weights = coding_weights(model)
     self._config = model.config
+    self._code_channels = (model.config.coder if isinstance(model, IR2I)
+                           else model.config).code_channels
     self._model_id = model_id(model)
 
   @tf.function(input_signature=[])
@@ -60,7 +76,7 @@ class CodecModule(tf.Module):
     return {"config": tf.constant(self._config.to_json()),
             "model_id": tf.constant(self._model_id, tf.int64)}
 
-  @tf.function(input_signature=[tf.TensorSpec([None, PATCH_SIZE, PATCH_SIZE, 3], tf.uint8)])
+  @tf.function(input_signature=[_BLOCKS])
   def encode(self, blocks: tf.Tensor) -> dict:
     """uint8 blocks (N, 32, 32, 3) to 0/1 bits (stages, N, 2, 2, C)."""
     codes = self._held.model.encode(tf.cast(blocks, tf.float32) / 255.0)
@@ -69,12 +85,10 @@ class CodecModule(tf.Module):
   @tf.function
   def decode(self, bits: tf.Tensor) -> dict:
     """0/1 bits of the first k stages (k, N, 2, 2, C) to uint8 images (k, N, 32, 32, 3)."""
-    pixels = self._held.model.decode(from_bits(bits))
-    return {"images": tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)}
+    return {"images": _to_uint8(self._held.model.decode(from_bits(bits)))}
 
   def bits_spec(self, stages: int) -> tf.TensorSpec:
-    return tf.TensorSpec([stages, None, CODE_SIDE, CODE_SIDE, self._config.code_channels],
-                         tf.uint8)
+    return tf.TensorSpec([stages, None, CODE_SIDE, CODE_SIDE, self._code_channels], tf.uint8)
 
   def trace(self) -> dict:
     """Traces `decode` for every stage count; returns the signatures to export."""
@@ -83,9 +97,39 @@ class CodecModule(tf.Module):
     return {"info": self.info, "encode": self.encode, "decode": full}
 
 
-def export(model: R2I, path: str) -> CodecModule:
+class InpaintingCodecModule(CodecModule):
+  """The IR2I codec: `inpaint`, and `encode` / `decode` given each block's inpainting.
+
+  The inpainting is on the [-1, 1] scale, as the network gives it; the client
+  (`r2i_tf.scan`) builds the contexts from first-code reconstructions and keeps each
+  block's inpainting for the later stages.
+  """
+
+  @tf.function(input_signature=[tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32)])
+  def inpaint(self, contexts: tf.Tensor) -> dict:
+    """Masked contexts (N, 64, 64, 3) on [-1, 1] to predicted blocks (N, 32, 32, 3)."""
+    return {"inpainting": self._held.model.inpaint(contexts)}
+
+  @tf.function(input_signature=[_BLOCKS, _INPAINTING])
+  def encode(self, blocks: tf.Tensor, inpainting: tf.Tensor) -> dict:  # pylint: disable=arguments-differ
+    """uint8 blocks (N, 32, 32, 3) and their inpainting to 0/1 bits (stages, N, 2, 2, C)."""
+    codes = self._held.model.encode_residual(tf.cast(blocks, tf.float32) / 255.0, inpainting)
+    return {"bits": to_bits(codes)}
+
+  @tf.function
+  def decode(self, bits: tf.Tensor, inpainting: tf.Tensor) -> dict:  # pylint: disable=arguments-differ
+    """Bits of the first k stages (k, N, 2, 2, C) and the inpainting to (k, N, 32, 32, 3)."""
+    return {"images": _to_uint8(self._held.model.decode_residual(from_bits(bits), inpainting))}
+
+  def trace(self) -> dict:
+    for stages in range(1, self._config.stages + 1):
+      full = self.decode.get_concrete_function(self.bits_spec(stages), _INPAINTING)
+    return {"info": self.info, "inpaint": self.inpaint, "encode": self.encode, "decode": full}
+
+
+def export(model: Coder, path: str) -> CodecModule:
   """Writes the codec SavedModel (plain TensorFlow ops; loads without extra packages)."""
-  module = CodecModule(model)
+  module = InpaintingCodecModule(model) if isinstance(model.config, IR2IConfig) else CodecModule(model)
   signatures = module.trace()
   with atomic_directory(path) as staging:
     tf.saved_model.save(module, str(staging), signatures=signatures)

@@ -1,9 +1,10 @@
-"""R2I as a codec of `compression_eval`: one encode, one RD point per stage.
+"""R2I and IR2I as codecs of `compression_eval`: one encode, one RD point per stage.
 
 `scripts/evaluate_kodak.py --codecs jpeg,r2i:PATH` loads the codec SavedModel at PATH.
 Stage k's rate is the size of the file `--stages k` would write (header included); its
 quality is that file's decoded image. The paper's nominal rate (0.125 bpp per stage)
 is the same up to the header and the padding of sizes that are not multiples of 32.
+IR2I's first point is its first code (stages 1-2): no file holds less.
 `r2i-ec:PATH` is the same model with its bits range-coded (`r2i_tf.entropy`): same
 images, fewer bytes, reported as a curve of its own beside the paper's uncoded rate.
 """
@@ -31,9 +32,13 @@ class R2IEvalCodec:
     name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
     self.name = name + ("-entropy-coded" if entropy_coded else "")
     coding = "range-coded bits (adaptive model)" if entropy_coded else "uncoded bits"
-    self.description = (f"R2I ({config.variant} connections; 'residual' is the residual "
-                        f"encoder), {config.stages} stages of {config.bits_per_block} bits per "
-                        f"32x32 block, {coding}, model at {path}")
+    kind = (f"IR2I ({'joint' if config.variant == 'ir2i' else 'separately trained'} "
+            f"inpainting, first code of {config.first_code_stages} stages)"
+            if self.codec.inpainting else
+            f"R2I ({config.variant} connections; 'residual' is the residual encoder)")
+    self.description = (f"{kind}, {config.stages} stages of "
+                        f"{self.codec.coder_config.bits_per_block} bits per 32x32 block, "
+                        f"{coding}, model at {path}")
 
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     start = time.perf_counter()
@@ -44,7 +49,8 @@ class R2IEvalCodec:
     decode_seconds = time.perf_counter() - encoded
     return [Roundtrip(stage, 8 * size, reconstruction, encoded - start, decode_seconds)
             for stage, (size, reconstruction) in enumerate(
-                zip(bitstream.sizes_by_stage(parsed), reconstructions), start=1)]
+                zip(bitstream.sizes_by_stage(parsed), reconstructions), start=1)
+            if stage >= parsed.first_code_stages]
 
 
 def r2i(path: str) -> R2IEvalCodec:

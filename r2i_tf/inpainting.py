@@ -6,6 +6,9 @@ multi-scale convolutional layers, each 24 3x3 filters at each dilation 1, 2, 4 a
 concatenated, so that a few layers see the whole context at full resolution; one plain
 convolution predicts the pixels. The vanilla baseline has the same parameter count in
 32 plain 3x3 layers (dilation 1).
+
+Pixels are on the [-1, 1] scale, so a zeroed region (the block, or context outside the
+image for blocks on its top row or left column) reads as mid-grey.
 """
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ import math
 from typing import Sequence
 
 import tensorflow as tf
+
+from r2i_tf.config import InpainterConfig
+from r2i_tf.objective import ObjectiveModel
 
 CONTEXT = 64
 BLOCK = 32
@@ -80,3 +86,88 @@ def mask_context(context: tf.Tensor) -> tf.Tensor:
   cols = tf.range(CONTEXT)[tf.newaxis, :] >= CONTEXT - BLOCK
   keep = tf.cast(~(rows & cols), context.dtype)[tf.newaxis, :, :, tf.newaxis]
   return context * keep
+
+
+def build_inpainter(config: InpainterConfig) -> tf.keras.Model:
+  """The network a config names; the vanilla one matches the multi-scale parameter count."""
+  multiscale = multiscale_inpainter(config.layers, config.filters)
+  if config.network == "multiscale":
+    return multiscale
+  return vanilla_inpainter(multiscale.count_params(), layers=4 * config.layers)
+
+
+def drop_missing_context(context: tf.Tensor, top: tf.Tensor, left: tf.Tensor) -> tf.Tensor:
+  """Zeroes the top half of the contexts where `top` (B,) is true, the left half where
+  `left` is: what a block on the image's top row or left column sees."""
+  rows = tf.range(CONTEXT)[tf.newaxis, :, tf.newaxis] < CONTEXT - BLOCK
+  cols = tf.range(CONTEXT)[tf.newaxis, tf.newaxis, :] < CONTEXT - BLOCK
+  missing = ((top[:, tf.newaxis, tf.newaxis] & rows) | (left[:, tf.newaxis, tf.newaxis] & cols))
+  return context * tf.cast(~missing, context.dtype)[..., tf.newaxis]
+
+
+# How often training hides the context above / to the left (independently). On Kodak
+# (24x16 blocks) a tenth of the blocks lack one or both; training sees more of them so
+# that the network learns those cases too.
+MISSING_CONTEXT_RATE = 0.2
+
+
+def training_context(crops: tf.Tensor, training: bool) -> tf.Tensor:
+  """The network input for 64x64 crops on the [-1, 1] scale: the block zeroed and, when
+  training, the top or left half dropped at `MISSING_CONTEXT_RATE`."""
+  context = mask_context(crops)
+  if not training:
+    return context
+  batch = tf.shape(crops)[0]
+  top = tf.random.uniform([batch]) < MISSING_CONTEXT_RATE
+  left = tf.random.uniform([batch]) < MISSING_CONTEXT_RATE
+  return drop_missing_context(context, top, left)
+
+
+def target_block(crops: tf.Tensor) -> tf.Tensor:
+  """The block to predict: the bottom-right 32x32 quarter of (B, 64, 64, 3) crops."""
+  return crops[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:, :]
+
+
+class InpaintingModel(ObjectiveModel):
+  """Trains an inpainting network alone on 64x64 crops in [0, 1] (Eq. 3)."""
+
+  def __init__(self, config: InpainterConfig, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.inpainter = build_inpainter(config)
+    self.loss_tracker = tf.keras.metrics.Mean(name="loss")
+    self.psnr = tf.keras.metrics.Mean(name="psnr_inpainting")
+
+  @property
+  def metrics(self) -> list:
+    return [self.loss_tracker, self.psnr]
+
+  def call(self, crops: tf.Tensor, training: bool = False) -> tf.Tensor:
+    """The predicted blocks (B, 32, 32, 3) on the [0, 1] scale."""
+    context = training_context(2.0 * crops - 1.0, training)
+    return (self.inpainter(context, training=training) + 1.0) / 2.0
+
+  def _objective(self, crops: tf.Tensor, training: bool) -> tf.Tensor:
+    block = target_block(crops)
+    predicted = self(crops, training=training)
+    loss = tf.reduce_mean(tf.square(2.0 * (predicted - block)))  # on the [-1, 1] scale
+    self.loss_tracker.update_state(loss)
+    self.psnr.update_state(tf.reduce_mean(
+        tf.image.psnr(tf.clip_by_value(predicted, 0.0, 1.0), block, max_val=1.0)))
+    return loss
+
+  def build_variables(self) -> None:
+    self(tf.zeros((1, CONTEXT, CONTEXT, 3)))
+
+
+def partial_context_inpainter(network: tf.keras.Model, batch: int = 256):
+  """`network` as a `compression_eval.partial_context` inpainter: contexts in [0, 1]
+  with a known mask in, blocks in [0, 1] out; unknown context is zero on [-1, 1]."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+
+  def inpaint(contexts: np.ndarray, known: np.ndarray) -> np.ndarray:
+    scaled = ((2.0 * contexts - 1.0) * known[..., np.newaxis]).astype(np.float32)
+    blocks = [network(scaled[i:i + batch], training=False).numpy()
+              for i in range(0, len(scaled), batch)]
+    return np.clip((np.concatenate(blocks) + 1.0) / 2.0, 0.0, 1.0)
+  return inpaint

@@ -15,15 +15,16 @@ The loss is Eq. 1 / Eq. 2, summed over stages; pixels are scaled to [-1, 1] insi
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
 from r2i_tf.config import PATCH_SIZE, R2IConfig
+from r2i_tf.objective import ObjectiveModel
 from r2i_tf.stage import Features, Stage
 
 
-class R2I(tf.keras.Model):
+class R2I(ObjectiveModel):
   """An 8-stage binary coder of 32x32 patches with values in [0, 1]."""
 
   def __init__(self, config: R2IConfig, **kwargs):
@@ -51,41 +52,44 @@ class R2I(tf.keras.Model):
       return tf.tanh(tf.add_n(outputs))
     return tf.tanh(outputs[-1])
 
-  def _run(self, patches: Optional[tf.Tensor], codes: Optional[List[tf.Tensor]],
-           training: bool):
-    """Encodes `patches` (codes None) or decodes `codes`; returns (codes, reconstructions)."""
-    x = None if patches is None else 2.0 * patches - 1.0
+  def run(self, target: Optional[tf.Tensor], codes: Optional[List[tf.Tensor]],
+          training: bool) -> Tuple[List[tf.Tensor], List[tf.Tensor]]:
+    """Encodes `target` (codes None) or decodes `codes`; returns (codes, reconstructions).
+
+    Both the target and the reconstructions are on the [-1, 1] scale: patches, or for
+    IR2I the inpainting residuals R_0 (`r2i_tf.ir2i`).
+    """
     count = self.config.stages if codes is None else len(codes)
     encoder: Optional[Features] = None
     decoder: Optional[Features] = None
     outputs: List[tf.Tensor] = []
     written: List[tf.Tensor] = []
     reconstructions: List[tf.Tensor] = []
-    reconstruction = 0.0 if x is None else tf.zeros_like(x)
+    reconstruction = 0.0 if target is None else tf.zeros_like(target)
     for s in range(count):
       stage = self.stages[s]
       if codes is None:
-        code, encoder = stage.encode(x - reconstruction, encoder, training)
+        code, encoder = stage.encode(target - reconstruction, encoder, training)
       else:
         code = codes[s]
       output, decoder = stage.decode(code, decoder)
       outputs.append(output)
       reconstruction = self._reconstruction(outputs, reconstruction)
       written.append(code)
-      reconstructions.append((reconstruction + 1.0) / 2.0)
+      reconstructions.append(reconstruction)
     return written, reconstructions
 
   def call(self, patches: tf.Tensor, training: bool = False) -> tf.Tensor:
     """Each stage's reconstruction of `patches`, stacked: (stages, B, 32, 32, 3) in ~[0, 1]."""
-    return tf.stack(self._run(patches, None, training)[1])
+    return (tf.stack(self.run(2.0 * patches - 1.0, None, training)[1]) + 1.0) / 2.0
 
   def encode(self, patches: tf.Tensor) -> tf.Tensor:
     """Test-time +-1 codes of every stage: (stages, B, 2, 2, C)."""
-    return tf.stack(self._run(patches, None, training=False)[0])
+    return tf.stack(self.run(2.0 * patches - 1.0, None, training=False)[0])
 
   def decode(self, codes: tf.Tensor) -> tf.Tensor:
     """Reconstructions (k, B, 32, 32, 3) from the codes of the first k stages (k, B, 2, 2, C)."""
-    return tf.stack(self._run(None, tf.unstack(codes), training=False)[1])
+    return (tf.stack(self.run(None, tf.unstack(codes), training=False)[1]) + 1.0) / 2.0
 
   def _objective(self, patches: tf.Tensor, training: bool) -> tf.Tensor:
     reconstructions = self(patches, training=training)
@@ -99,17 +103,6 @@ class R2I(tf.keras.Model):
     self.psnr_first.update_state(tf.reduce_mean(psnr[0]))
     self.psnr_last.update_state(tf.reduce_mean(psnr[-1]))
     return loss
-
-  def train_step(self, data):
-    patches = data[0] if isinstance(data, tuple) else data
-    with tf.GradientTape() as tape:
-      loss = self._objective(patches, training=True)
-    self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
-    return {metric.name: metric.result() for metric in self.metrics}
-
-  def test_step(self, data):
-    self._objective(data[0] if isinstance(data, tuple) else data, training=False)
-    return {metric.name: metric.result() for metric in self.metrics}
 
   def build_variables(self) -> None:
     """Creates the variables (a forward pass on one zero patch)."""

@@ -1,6 +1,12 @@
-"""Trains a progressive binary coder (R2I or the residual encoder) and exports its codec.
+"""Trains a progressive binary coder (R2I, IR2I or the residual encoder) and exports its codec.
 
   python scripts/train_r2i.py --variant decoding --dataset folder:../shared/data/imagenette
+  python scripts/train_r2i.py --variant ir2i --dataset folder:../shared/data/imagenette
+
+IR2I (paper 2, section 2.2) adds a partial-context inpainting network: `--variant ir2i`
+trains both jointly (Eq. 4). The separate baseline takes two runs: the inpainting network
+alone (`--inpainting-only`, Eq. 3), then `--variant ir2i-separate --inpainter THAT_RUN`,
+which freezes it and trains the coder on its residuals.
 
 The run folder (--output, default runs/r2i-VARIANT) holds backup/ (kill the run and
 rerun the same command: it resumes), logs/ (TensorBoard), model/ (config and weights),
@@ -17,13 +23,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noi
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import ensure_dir  # pylint: disable=wrong-import-position
 
-VARIANTS = ("residual", "prediction", "full", "decoding")
+VARIANTS = ("residual", "prediction", "full", "decoding", "ir2i", "ir2i-separate")
 
 
 def parse_args(argv: List[str]):
   parser = ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--variant", choices=VARIANTS, default="decoding",
-                      help="residual encoder, or R2I with prediction, full or decoding connections")
+                      help="residual encoder; R2I with prediction, full or decoding connections; "
+                      "IR2I (decoding connections plus inpainting), joint or separate")
+  parser.add_argument("--inpainting-only", action="store_true",
+                      help="train only the inpainting network (Eq. 3), for ir2i-separate and "
+                      "the inpainting comparison")
+  parser.add_argument("--network", choices=("multiscale", "vanilla"), default="multiscale",
+                      help="inpainting network: the paper's multi-scale one or the vanilla baseline")
+  parser.add_argument("--inpainter", help="ir2i-separate: the run folder of an inpainting "
+                      "network trained with --inpainting-only")
   parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
                       help="widths and optimisation: paper (60K steps) or cpu (narrow, 2000 steps)")
   parser.add_argument("--dataset", required=True,
@@ -32,11 +46,13 @@ def parse_args(argv: List[str]):
   parser.add_argument("--manual-dir", help="imagenet2012: folder with the ILSVRC-2012 tars")
   parser.add_argument("--data-dir", help="tensorflow-datasets data dir")
   parser.add_argument("--steps", type=int, help="training steps (preset default)")
-  parser.add_argument("--batch-size", type=int, help="per-replica batch of 32x32 patches")
+  parser.add_argument("--batch-size", type=int,
+                      help="per-replica batch of 32x32 patches (64x64 crops for inpainting)")
   parser.add_argument("--learning-rate", type=float, help="initial Adam rate (preset default)")
   parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
                       default="default", help="tf.distribute strategy; multiworker reads TF_CONFIG")
-  parser.add_argument("--output", help="run folder (default runs/r2i-VARIANT)")
+  parser.add_argument("--output", help="run folder (default runs/r2i-VARIANT, or "
+                      "runs/inpainter-NETWORK with --inpainting-only)")
   parser.add_argument("--seed", type=int, default=0)
   return parser.parse_args(argv)
 
@@ -48,33 +64,59 @@ def main(argv: List[str] | None = None) -> int:
     value = getattr(args, name)
     if value is not None and value <= 0:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
-  output = ensure_dir(args.output or f"runs/r2i-{args.variant}")
+  inpainting = args.variant.startswith("ir2i")
+  if args.inpainting_only and not inpainting:
+    raise UserError("--inpainting-only trains the inpainting network of --variant ir2i or "
+                    "ir2i-separate")
+  if (args.variant == "ir2i-separate" and not args.inpainting_only) != bool(args.inpainter):
+    raise UserError("--inpainter RUN goes with --variant ir2i-separate (and only with it): "
+                    "train that run first with --inpainting-only")
+  if args.network != "multiscale" and not args.inpainting_only:
+    raise UserError("--network vanilla is the inpainting comparison's baseline: use it "
+                    "with --inpainting-only")
+  default = (f"runs/inpainter-{args.network}" if args.inpainting_only
+             else f"runs/r2i-{args.variant}")
+  output = ensure_dir(args.output or default)
 
   # TensorFlow loads here, after the cheap checks above.
   import dataclasses  # pylint: disable=import-outside-toplevel
   from compression_eval import training  # pylint: disable=import-outside-toplevel
   from r2i_tf import train  # pylint: disable=import-outside-toplevel
 
-  preset = train.TRAIN_PRESETS[args.preset]
+  config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
+  inpainter = train.load_inpainter(args.inpainter) if args.inpainter else None
+  if inpainter is not None and inpainter.config != config.inpainter:
+    raise UserError(f"{args.inpainter} holds a {inpainter.config.network} inpainter with "
+                    f"{inpainter.config.filters} filters; --preset {args.preset} needs "
+                    f"{config.inpainter.filters} (multiscale)")
+  preset = train.preset_for(config, args.preset)
   preset = dataclasses.replace(preset, **{
       name: getattr(args, name) for name in ("steps", "batch_size", "learning_rate")
       if getattr(args, name) is not None})
   strategy = training.make_strategy(args.strategy)
+  size = train.crop_size(config)
   data = train.prepare_data(args.dataset, preset.batch_size * strategy.num_replicas_in_sync,
-                            manual_dir=args.manual_dir, data_dir=args.data_dir, seed=args.seed)
-  config = train.config_for(args.variant, args.preset)
+                            patch_size=size, manual_dir=args.manual_dir, data_dir=args.data_dir,
+                            seed=args.seed)
   training.check_resumable(output, config.to_json())
-  print(f"Training R2I ({config.variant}) on {args.dataset} for {preset.steps} steps of "
-        f"{preset.batch_size} 32x32 patches into {output}", flush=True)
+  what = (f"the {args.network} inpainting network" if args.inpainting_only
+          else f"R2I ({args.variant})")
+  print(f"Training {what} on {args.dataset} for {preset.steps} steps of "
+        f"{preset.batch_size} {size}x{size} crops into {output}", flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
-                                 verbose=1 if sys.stdout.isatty() else 2)
+                                 verbose=1 if sys.stdout.isatty() else 2, inpainter=inpainter)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
   summary = {"dataset": args.dataset, "preset": args.preset, "steps": preset.steps,
              "batch_size": preset.batch_size, "config": dataclasses.asdict(config),
              "validation": val_metrics}
   training.write_summary(output / "summary.json", summary)
-  print(f"Validation (center 32x32 patches): PSNR stage 1 {val_metrics['psnr_first']:.2f} dB, "
+  if "psnr_inpainting" in val_metrics:
+    print(f"Validation (center {size}x{size} crops): inpainting PSNR "
+          f"{val_metrics['psnr_inpainting']:.2f} dB")
+  if args.inpainting_only:
+    return 0
+  print(f"Validation (center {size}x{size} crops): PSNR stage 1 {val_metrics['psnr_first']:.2f} dB, "
         f"stage {config.stages} {val_metrics['psnr_last']:.2f} dB")
   # Exported from the saved weights, rebuilt outside the distribution strategy.
   from r2i_tf.codec import export  # pylint: disable=import-outside-toplevel

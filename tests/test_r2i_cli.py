@@ -102,3 +102,70 @@ def test_train_script_trains_exports_and_resumes_nothing_foreign(tmp_path):
   assert (run / "codec" / "saved_model.pb").is_file()
   assert any((run / "logs").rglob("events.out.tfevents.*"))
   _one_line_error(_run(*args[:-1], "full"), "different model config")
+
+
+def test_ir2i_cli_scans_give_the_same_file_and_list_stages_from_the_first_code(
+    ir2i_exported, tmp_path):
+  Image.fromarray(smooth_image(50, 90, seed=2)).save(tmp_path / "photo.png")
+  model = str(ir2i_exported)
+  files = {}
+  for scan in ("raster", "wavefront"):
+    files[scan] = tmp_path / f"{scan}.r2i"
+    result = _run("-m", "r2i_tf", "compress", "--model", model, "--scan", scan,
+                  str(tmp_path / "photo.png"), str(files[scan]))
+    assert result.returncode == 0, result.stderr[-2000:]
+    stages = [line.split(":")[0].strip() for line in result.stdout.splitlines() if "stage " in line]
+    assert stages == ["stage 2", "stage 3"]  # nothing stops inside the first code
+  assert files["raster"].read_bytes() == files["wavefront"].read_bytes()
+  decoded = _run("-m", "r2i_tf", "decompress", "--model", model, "--scan", "raster",
+                 str(files["raster"]), str(tmp_path / "out.png"))
+  assert decoded.returncode == 0 and "stage 3 of 3" in decoded.stdout
+  _one_line_error(_run("-m", "r2i_tf", "compress", "--model", model, "--stages", "1",
+                       str(tmp_path / "photo.png"), str(tmp_path / "one.r2i")), "between 2 and 3")
+  assert not (tmp_path / "one.r2i").exists()
+
+
+def test_kodak_evaluation_of_ir2i_starts_at_the_first_code(tmp_path, kodak_dir, ir2i_exported):
+  out = tmp_path / "out"
+  result = _run_script("--codecs", f"r2i:{ir2i_exported}", "--kodak-dir", str(kodak_dir),
+                       "--limit", "1", "--jobs", "1", "--data-dir", str(tmp_path / "tfds"),
+                       "--out", str(out), "--anchor", "none", "--bpp-range", "0,2")
+  assert result.returncode == 0, result.stderr[-2000:]
+  results = json.loads(next(out.glob("r2i-ir2i-*.json")).read_text())["results"]
+  assert results["setting"] == [2, 3]
+  assert abs(results["bpp"][0] - (8 * bitstream.header_size(2) / (768 * 512) + 0.25)) < 1e-9
+
+
+def test_ir2i_training_flags_are_checked_before_anything_loads(tmp_path):
+  base = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path}", "--output", str(tmp_path / "r")]
+  _one_line_error(_run(*base, "--variant", "decoding", "--inpainting-only"), "--inpainting-only")
+  _one_line_error(_run(*base, "--variant", "ir2i-separate"), "--inpainter RUN")
+  _one_line_error(_run(*base, "--variant", "ir2i", "--inpainter", "x"), "--inpainter RUN")
+  _one_line_error(_run(*base, "--variant", "ir2i", "--network", "vanilla"), "--inpainting-only")
+
+
+def test_separate_ir2i_trains_on_a_frozen_inpainter_and_exports(tmp_path):
+  folder = tmp_path / "data"
+  for split, count in (("train", 3), ("val", 2)):
+    (folder / split / "n01").mkdir(parents=True)
+    for index in range(count):
+      Image.fromarray(smooth_image(70, 80, seed=index)).save(
+          folder / split / "n01" / f"{index}.JPEG", "JPEG")
+  common = ["scripts/train_r2i.py", "--dataset", f"folder:{folder}", "--steps", "2",
+            "--batch-size", "2"]
+  inpainter = _run(*common, "--variant", "ir2i", "--inpainting-only",
+                   "--output", str(tmp_path / "inp"), timeout=600)
+  assert inpainter.returncode == 0, inpainter.stderr[-3000:]
+  assert "inpainting PSNR" in inpainter.stdout and not (tmp_path / "inp" / "codec").exists()
+  separate = _run(*common, "--variant", "ir2i-separate", "--inpainter", str(tmp_path / "inp"),
+                  "--output", str(tmp_path / "sep"), timeout=600)
+  assert separate.returncode == 0, separate.stderr[-3000:]
+  summary = json.loads((tmp_path / "sep" / "summary.json").read_text())
+  assert summary["config"]["joint"] is False and summary["config"]["inpainter"]["filters"] == 8
+  codec = SavedCodec(tmp_path / "sep" / "codec")
+  assert codec.inpainting and codec.first_code_stages == 2
+  # The exported inpainter is the one trained alone, untouched by the second run.
+  from r2i_tf import train  # pylint: disable=import-outside-toplevel
+  alone = train.load_model(tmp_path / "inp" / "model").inpainter.get_weights()
+  frozen = train.load_model(tmp_path / "sep" / "model").inpainter.get_weights()
+  assert all((a == b).all() for a, b in zip(alone, frozen))
