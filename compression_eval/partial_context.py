@@ -96,7 +96,8 @@ def criminisi_fill(image: np.ndarray, unknown: np.ndarray, patch: int = PATCH) -
   half = patch // 2
   height, width = unknown.shape
   pad = ((half, half), (half, half))
-  filled = np.pad(np.where(unknown[..., np.newaxis], 0.0, image), pad + ((0, 0),)).astype(np.float32)
+  filled = np.pad(np.where(unknown[..., np.newaxis], 0.0, image).astype(np.float32),
+                  pad + ((0, 0),))
   hole = np.pad(unknown, pad)  # pixels still to fill
   valid = np.pad(np.ones_like(unknown), pad)  # inside the image
   confidence = (valid & ~hole).astype(np.float64)

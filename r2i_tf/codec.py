@@ -129,7 +129,8 @@ class InpaintingCodecModule(CodecModule):
 
 def export(model: Coder, path: str) -> CodecModule:
   """Writes the codec SavedModel (plain TensorFlow ops; loads without extra packages)."""
-  module = InpaintingCodecModule(model) if isinstance(model.config, IR2IConfig) else CodecModule(model)
+  module_class = InpaintingCodecModule if isinstance(model.config, IR2IConfig) else CodecModule
+  module = module_class(model)
   signatures = module.trace()
   with atomic_directory(path) as staging:
     tf.saved_model.save(module, str(staging), signatures=signatures)

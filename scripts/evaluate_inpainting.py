@@ -33,7 +33,8 @@ from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER_TABLE = REPO.parent / "shared/anchors/paper_tables/r2i_table1_partial_context_inpainting_ssim.csv"
+PAPER_TABLE = (REPO.parent / "shared" / "anchors" / "paper_tables"
+               / "r2i_table1_partial_context_inpainting_ssim.csv")
 # Our rows and the paper's (its CSV's `approach` column).
 PAPER_ROWS = {"biharmonic": "pde_based_bertalmio2000", "exemplar": "exemplar_based_criminisi2004",
               "vanilla": "vanilla_network_32layer_no_dilation",

@@ -1,4 +1,4 @@
-"""Exports a trained DeepSIC or R2I model as SavedModels.
+"""Exports a trained DeepSIC, R2I or IR2I model as SavedModels.
 
   python scripts/export_savedmodel.py --model runs/deepsic/model --output exports/deepsic
   python scripts/export_savedmodel.py --model runs/r2i-decoding/model --output exports/r2i
@@ -16,6 +16,10 @@ R2I:
 <output>/codec    encode (uint8 32x32 blocks -> bits of every stage), decode (bits of the
                   first k stages -> k reconstructions) and info. Standard ops only, so
                   the same model serves TF Serving; blocks and files are client-side.
+IR2I:
+<output>/codec    the same plus inpaint (masked 64x64 contexts -> predicted blocks); encode
+                  and decode also take each block's inpainting. The scan that builds the
+                  contexts from the first code is client-side (r2i_tf.scan).
 """
 from __future__ import annotations
 
@@ -40,10 +44,15 @@ def main(argv: List[str] | None = None) -> int:
   output = ensure_dir(args.output)
   if _is_r2i(Path(args.model)):
     from r2i_tf import codec as r2i_codec  # pylint: disable=import-outside-toplevel
+    from r2i_tf.inpainting import InpaintingModel  # pylint: disable=import-outside-toplevel
     from r2i_tf.train import load_model as load_r2i  # pylint: disable=import-outside-toplevel
-    r2i_codec.export(load_r2i(args.model), str(output / "codec"))
-    print(f"{output / 'codec'}: R2I codec (encode / decode on blocks; standard ops only, "
-          "servable by TF Serving); use it with python -m r2i_tf")
+    model = load_r2i(args.model)
+    if isinstance(model, InpaintingModel):
+      raise UserError(f"{args.model} holds an inpainting network trained alone, not a codec; "
+                      "train IR2I with it (--variant ir2i-separate --inpainter RUN)")
+    r2i_codec.export(model, str(output / "codec"))
+    print(f"{output / 'codec'}: {type(model).__name__} codec (standard ops only, servable by "
+          "TF Serving); use it with python -m r2i_tf")
     return 0
 
   # TensorFlow loads here, after the cheap checks above.
@@ -60,9 +69,10 @@ def main(argv: List[str] | None = None) -> int:
 
 
 def _is_r2i(model: Path) -> bool:
-  """Whether a model folder holds an R2I model (its config names a variant)."""
+  """Whether a model folder holds an R2I, IR2I or inpainting model (not DeepSIC)."""
   try:
-    return "variant" in json.loads((model / "config.json").read_text())
+    fields = json.loads((model / "config.json").read_text())
+    return bool({"variant", "coder", "inpainter"} & set(fields))
   except FileNotFoundError:
     raise UserError(f"no trained model in {model} (expected config.json and weights)") from None
   except (OSError, ValueError) as error:

@@ -116,7 +116,8 @@ def main(argv: List[str] | None = None) -> int:
           f"{val_metrics['psnr_inpainting']:.2f} dB")
   if args.inpainting_only:
     return 0
-  print(f"Validation (center {size}x{size} crops): PSNR stage 1 {val_metrics['psnr_first']:.2f} dB, "
+  print(f"Validation (center {size}x{size} crops): PSNR stage 1 "
+        f"{val_metrics['psnr_first']:.2f} dB, "
         f"stage {config.stages} {val_metrics['psnr_last']:.2f} dB")
   # Exported from the saved weights, rebuilt outside the distribution strategy.
   from r2i_tf.codec import export  # pylint: disable=import-outside-toplevel

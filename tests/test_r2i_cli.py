@@ -137,7 +137,8 @@ def test_kodak_evaluation_of_ir2i_starts_at_the_first_code(tmp_path, kodak_dir, 
 
 
 def test_ir2i_training_flags_are_checked_before_anything_loads(tmp_path):
-  base = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path}", "--output", str(tmp_path / "r")]
+  base = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path}",
+          "--output", str(tmp_path / "r")]
   _one_line_error(_run(*base, "--variant", "decoding", "--inpainting-only"), "--inpainting-only")
   _one_line_error(_run(*base, "--variant", "ir2i-separate"), "--inpainter RUN")
   _one_line_error(_run(*base, "--variant", "ir2i", "--inpainter", "x"), "--inpainter RUN")
