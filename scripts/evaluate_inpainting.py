@@ -51,6 +51,9 @@ def parse_args(argv: List[str]):
   parser.add_argument("--out", default="results/inpainting", help="output folder")
   parser.add_argument("--paper-table", default=str(PAPER_TABLE),
                       help="the paper's Table 1 as CSV (approach,ssim); skipped if missing")
+  parser.add_argument("--classical", default=",".join(DESCRIPTIONS),
+                      help=f"classical rows, comma-separated (default all: "
+                      f"{','.join(DESCRIPTIONS)}; empty for networks only)")
   parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                       help="processes for the classical inpainters")
   parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
@@ -103,16 +106,24 @@ def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   if args.jobs < 1 or (args.limit is not None and args.limit < 1):
     raise UserError("--jobs and --limit must be at least 1")
+  chosen = [name for name in args.classical.split(",") if name]
+  unknown = sorted(set(chosen) - set(DESCRIPTIONS))
+  if unknown:
+    raise UserError(f"unknown --classical {', '.join(unknown)}; choose from "
+                    f"{', '.join(DESCRIPTIONS)}")
   out = ensure_dir(args.out)
   networks = _networks(args.network)
+  if not chosen and not networks:
+    raise UserError("nothing to evaluate: give --network NAME=RUN or --classical")
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
   images = [image for _, image in load_kodak(args.kodak_dir)][:args.limit]
 
   def grey(contexts: np.ndarray, known: np.ndarray) -> np.ndarray:
     return np.full((len(contexts), 32, 32, 3), partial_context.GREY, np.float32)
 
-  inpainters = {"grey": grey, "biharmonic": partial_context.biharmonic,
-                "exemplar": partial_context.exemplar}
+  classical = {"grey": grey, "biharmonic": partial_context.biharmonic,
+               "exemplar": partial_context.exemplar}
+  inpainters = {name: classical[name] for name in chosen}
   descriptions = dict(DESCRIPTIONS)
   paper_rows = {name: PAPER_ROWS.get(name) for name in inpainters}
   for name, (inpainter, description, network) in networks.items():

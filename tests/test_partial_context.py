@@ -1,10 +1,15 @@
 """The partial-context inpainting task (paper 2, Table 1) and its classical inpainters."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 
 from compression_eval import partial_context as pc
-from tests.conftest import smooth_image
+from tests.conftest import REPO_ROOT, smooth_image
+from tests.test_deepsic_cli import _one_line_error
 
 
 def test_cases_hold_every_block_with_only_the_decoded_context():
@@ -56,3 +61,30 @@ def test_blocks_without_context_are_grey_and_scores_rank_inpainters():
   assert len(scores["oracle"]) == 6 and np.allclose(scores["oracle"], 1.0)
   # Blocks with context: the exemplar method continues the stripes, grey does not.
   assert np.mean(scores["grey"][1:]) + 0.5 < np.mean(scores["exemplar"][1:])
+
+
+def _run_script(*args: str) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, str(REPO_ROOT / "scripts/evaluate_inpainting.py"), *args],
+                        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+
+
+def test_table1_script_scores_a_network_beside_the_paper(tmp_path, kodak_dir, anchors_dir):
+  from compression_eval.training import save_model  # pylint: disable=import-outside-toplevel
+  from r2i_tf.config import InpainterConfig  # pylint: disable=import-outside-toplevel
+  from r2i_tf.inpainting import InpaintingModel  # pylint: disable=import-outside-toplevel
+  model = InpaintingModel(InpainterConfig(filters=2, layers=2))
+  model.build_variables()
+  save_model(model, model.config.to_json(), tmp_path / "run" / "model")
+  out = tmp_path / "out"
+  result = _run_script("--kodak-dir", str(kodak_dir), "--limit", "1", "--classical", "grey",
+                       "--network", f"multiscale={tmp_path / 'run'}", "--out", str(out),
+                       "--paper-table", str(anchors_dir / "paper_tables" /
+                                            "r2i_table1_partial_context_inpainting_ssim.csv"))
+  assert result.returncode == 0, result.stderr[-2000:]
+  report = json.loads((out / "inpainting.json").read_text())
+  assert report["blocks"] == 384 and set(report["mean_ssim"]) == {"grey", "multiscale"}
+  assert len(report["block_ssim"]["multiscale"]) == 384
+  row = next(line for line in result.stdout.splitlines() if "multiscale network" in line)
+  assert f"| {report['mean_ssim']['multiscale']:.4f} | 0.5165 |" in row  # the paper's figure
+  _one_line_error(_run_script("--kodak-dir", str(kodak_dir), "--network", "nameonly"), "NAME=RUN")
+  _one_line_error(_run_script("--kodak-dir", str(kodak_dir), "--classical", "magic"), "magic")
