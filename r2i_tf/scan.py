@@ -8,9 +8,9 @@ on earlier anti-diagonals, so the wavefront scan does each anti-diagonal as one 
 39 calls for the same image. Both scans compute every block from the same inputs, so
 they write the same bits and decode the same pixels (the tests check this).
 
-The canvas holds the first-code reconstruction on the [-1, 1] scale, quantised to the
-uint8 pixels a decoder shows, with a 32-pixel border of zeros above and to the left:
-the missing context of blocks on the image's top row or left column.
+The canvas holds the first-code reconstruction as the uint8 pixels a decoder shows, with
+a 32-pixel border above and to the left: the missing context of blocks on the image's
+top row or left column, which the network sees as zero on its [-1, 1] scale.
 """
 from __future__ import annotations
 
@@ -35,13 +35,14 @@ def scan_groups(rows: int, cols: int, scan: str) -> List[np.ndarray]:
 
 
 def _contexts(canvas: np.ndarray, group: np.ndarray, cols: int) -> np.ndarray:
-  """The masked 64x64 contexts (N, 64, 64, 3) of the blocks in `group`."""
+  """The masked 64x64 contexts (N, 64, 64, 3) on [-1, 1] of the blocks in `group`."""
   row, col = np.divmod(group, cols)
   offsets = np.arange(CONTEXT)
   ys = (row * PATCH_SIZE)[:, np.newaxis, np.newaxis] + offsets[np.newaxis, :, np.newaxis]
   xs = (col * PATCH_SIZE)[:, np.newaxis, np.newaxis] + offsets[np.newaxis, np.newaxis, :]
-  contexts = canvas[ys, xs].copy()
-  contexts[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:] = 0.0
+  contexts = canvas[ys, xs].astype(np.float32) * (2.0 / 255.0) - 1.0
+  contexts[(ys < BLOCK) | (xs < BLOCK)] = 0.0  # outside the image
+  contexts[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:] = 0.0  # the block itself
   return contexts
 
 
@@ -50,7 +51,7 @@ def _paint(canvas: np.ndarray, group: np.ndarray, cols: int, blocks: np.ndarray)
   for index, block in zip(group, blocks):
     row, col = divmod(int(index), cols)
     canvas[BLOCK + row * PATCH_SIZE:BLOCK + (row + 1) * PATCH_SIZE,
-           BLOCK + col * PATCH_SIZE:BLOCK + (col + 1) * PATCH_SIZE] = 2.0 * block / 255.0 - 1.0
+           BLOCK + col * PATCH_SIZE:BLOCK + (col + 1) * PATCH_SIZE] = block
 
 
 # Given a group's inpainting (N, 32, 32, 3) and indexes, returns its first-code
@@ -66,7 +67,7 @@ def run_scan(rows: int, cols: int, scan: str, inpaint: Callable[[np.ndarray], np
     inpaint: masked contexts (N, 64, 64, 3) to inpaintings, both on [-1, 1].
     first_code: see `FirstCode`.
   """
-  canvas = np.zeros((BLOCK + rows * PATCH_SIZE, BLOCK + cols * PATCH_SIZE, 3), np.float32)
+  canvas = np.zeros((BLOCK + rows * PATCH_SIZE, BLOCK + cols * PATCH_SIZE, 3), np.uint8)
   inpaintings = np.zeros((rows * cols, PATCH_SIZE, PATCH_SIZE, 3), np.float32)
   for group in scan_groups(rows, cols, scan):
     inpaintings[group] = inpaint(_contexts(canvas, group, cols))
