@@ -13,7 +13,7 @@ code. The separate baseline freezes an inpainter trained alone (Eq. 3).
 
 Training crops are 64x64 with the block at the bottom right, context from the original
 image; at coding time the context is the neighbours' first-code reconstruction
-(`r2i_tf.ir2i_codec`).
+(`r2i_tf.scan`).
 """
 from __future__ import annotations
 

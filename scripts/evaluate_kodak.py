@@ -7,6 +7,10 @@ Writes <out>/<codec>.json (CompressAI's layout), <out>/rd_<metric>.png for PSNR 
 MS-SSIM on RGB and luma, and <out>/kodak.md (per-setting points, BD rates against the
 anchor codec over a bpp range); prints the Markdown. Codecs are named as in
 `compression_eval.codecs` (learned codecs take a model path: `name:PATH`).
+
+`--results` brings back curves an earlier run of this script measured (its
+<out>/<codec>.json) into the tables and plots, so that a new model is compared with
+codecs that were already evaluated on the same images without coding them again.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from compression_eval.plots import plot_rd  # pylint: disable=wrong-import-posit
 from compression_eval.report import kodak_report  # pylint: disable=wrong-import-position
 
 PLOT_METRICS = ("psnr-rgb", "ms-ssim-rgb", "psnr-y", "ms-ssim-y")
+# What every curve of this script holds (`compression_eval.evaluate.measure`).
+RESULT_KEYS = ("setting", "bpp", "psnr-rgb", "ms-ssim-rgb", "ssim-rgb", "psnr-y", "ms-ssim-y",
+               "encoding_time", "decoding_time")
 
 
 def _bpp_range(text: str) -> Tuple[float, float]:
@@ -55,6 +62,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                       help="rate range of the BD rates, LOW,HIGH (default 0,1)")
   parser.add_argument("--published", nargs="*", default=[],
                       help="published curves to overlay: CompressAI JSON or tfc results .txt")
+  parser.add_argument("--results", nargs="*", default=[], metavar="JSON",
+                      help="curves an earlier run of this script measured on the same images "
+                      "(<out>/<codec>.json), joined to the tables and plots as they are")
   parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                       help="images measured in parallel (1 for undisturbed coding times)")
   parser.add_argument("--limit", type=int, default=None,
@@ -62,15 +72,31 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
   return parser.parse_args(argv)
 
 
+def earlier_result(path: str) -> rd.RDCurve:
+  """A curve this script wrote before; published curves lack our metrics (use --published)."""
+  curve = rd.read_json(path)
+  missing = [key for key in RESULT_KEYS if key not in curve.results]
+  if missing:
+    raise UserError(f"{path} lacks {', '.join(missing)}: not a result of this script "
+                    "(overlay published curves with --published)")
+  curve.description += f" (measured earlier: {path})"
+  return curve
+
+
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   specs = [spec for spec in args.codecs.split(",") if spec.strip()]
-  if not specs:
+  if not specs and not args.results:
     raise UserError("--codecs is empty")
   if args.limit is not None and args.limit < 1:
     raise UserError("--limit must be at least 1")
   chosen = [codecs.make_codec(spec) for spec in specs]  # fails fast on a bad spec
   overlays = published.load_all(args.published)
+  earlier = [earlier_result(path) for path in args.results]
+  names = [codec.name for codec in chosen] + [curve.name for curve in earlier]
+  repeated = sorted({name for name in names if names.count(name) > 1})
+  if repeated:
+    raise UserError(f"two curves are named {', '.join(repeated)}: evaluate each codec once")
   out = ensure_dir(args.out)
   # Imported here: it loads TensorFlow, which the checks above should not wait for.
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
@@ -85,6 +111,7 @@ def main(argv: List[str] | None = None) -> int:
                              codec=codec)
       rd.write_json(curve, out / f"{curve.name}.json")
       curves.append(curve)
+  curves += earlier
 
   for metric in PLOT_METRICS:
     plot_rd(curves, metric, out / f"rd_{metric}.png", published=overlays,

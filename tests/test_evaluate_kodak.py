@@ -42,14 +42,24 @@ def test_writes_json_plots_and_table_with_bd_rates(tmp_path, kodak_dir, anchors_
   assert "jpeg vs JPEG (published" in table
   assert result.stdout.startswith("# Kodak rate-distortion")
 
+  # The same curves brought back with --results, nothing coded: the same BD rates.
+  again = _run_script("--codecs", "", "--results", str(out / "jpeg.json"), str(out / "webp.json"),
+                      "--kodak-dir", str(kodak_dir), "--limit", "2",
+                      "--data-dir", str(tmp_path / "tfds"), "--out", str(tmp_path / "again"))
+  assert again.returncode == 0, again.stderr[-2000:]
+  assert bd_row in again.stdout.splitlines()
+  assert "measured earlier" in again.stdout
+
 
 def test_errors_are_one_line_and_exit_1(tmp_path):
   (tmp_path / "file").write_text("x")
+  (tmp_path / "published.json").write_text('{"name": "x", "results": {"bpp": [1.0]}}')
   for args, message in [
       (["--kodak-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")], "nope"),
       (["--codecs", "jpeg,bogus", "--out", str(tmp_path / "o")], "unknown codec 'bogus'"),
       (["--out", str(tmp_path / "file" / "o")], "cannot create output folder"),
       (["--bpp-range", "1,0"], "LOW < HIGH"),
+      (["--results", str(tmp_path / "published.json")], "not a result of this script"),
   ]:
     result = _run_script(*args)
     assert result.returncode != 0, result.stderr
