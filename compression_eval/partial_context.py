@@ -16,6 +16,7 @@ A block with no known context at all is predicted mid-grey by both.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Dict, Iterable, List
 
@@ -68,16 +69,23 @@ def _inside_window(known: np.ndarray) -> tuple:
   return np.s_[top:, left:]
 
 
-def _per_block(fill: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Inpainter:
-  """An inpainter from `fill(image, unknown)`, run on each context's in-image window."""
-  def inpaint(contexts: np.ndarray, known: np.ndarray) -> np.ndarray:
+class _PerBlock:
+  """An inpainter from `fill(image, unknown)`, run on each context's in-image window.
+
+  A class rather than a closure so that it pickles (by reference to `fill`) into the
+  worker processes of `evaluate`.
+  """
+
+  def __init__(self, fill: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    self.fill = fill
+
+  def __call__(self, contexts: np.ndarray, known: np.ndarray) -> np.ndarray:
     blocks = np.full((len(contexts), BLOCK, BLOCK, 3), GREY, np.float32)
     for i, (context, mask) in enumerate(zip(contexts, known)):
       if mask.any():
         window = _inside_window(mask)
-        blocks[i] = fill(context[window], ~mask[window])[-BLOCK:, -BLOCK:]
+        blocks[i] = self.fill(context[window], ~mask[window])[-BLOCK:, -BLOCK:]
     return blocks
-  return inpaint
 
 
 def _biharmonic(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
@@ -157,8 +165,8 @@ def _highest_priority(image: np.ndarray, hole: np.ndarray, valid: np.ndarray,
   return int(y), int(x)
 
 
-biharmonic = _per_block(_biharmonic)
-exemplar = _per_block(criminisi_fill)
+biharmonic = _PerBlock(_biharmonic)
+exemplar = _PerBlock(criminisi_fill)
 
 
 def block_ssims(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -176,14 +184,15 @@ def evaluate(images: Iterable[np.ndarray], inpainters: Dict[str, Inpainter],
              parallel: Iterable[str] = (), jobs: int = 1) -> Dict[str, List[float]]:
   """Every block's SSIM per inpainter, over all images (blocks in image, raster order).
 
-  Inpainters named in `parallel` (plain numpy, picklable) run on `jobs` processes.
+  Inpainters named in `parallel` (plain numpy, picklable) run on `jobs` processes,
+  spawned: the caller may hold TensorFlow's threads, which a fork would copy mid-flight.
   """
   all_cases = [image_cases(image) for image in images]
   scores: Dict[str, List[float]] = {}
   for name, inpainter in inpainters.items():
     work = [(inpainter, cases) for cases in all_cases]
     if name in parallel and jobs > 1:
-      with ProcessPoolExecutor(jobs) as pool:
+      with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_score, work))
     else:
       results = [_score(item) for item in work]

@@ -61,6 +61,13 @@ def test_blocks_without_context_are_grey_and_scores_rank_inpainters():
   assert len(scores["oracle"]) == 6 and np.allclose(scores["oracle"], 1.0)
   # Blocks with context: the exemplar method continues the stripes, grey does not.
   assert np.mean(scores["grey"][1:]) + 0.5 < np.mean(scores["exemplar"][1:])
+  # The classical inpainters also run in worker processes, with the same scores.
+  parallel = pc.evaluate([image, image[:, ::-1]], {"biharmonic": pc.biharmonic,
+                                                   "exemplar": pc.exemplar},
+                         parallel=("biharmonic", "exemplar"), jobs=2)
+  serial = pc.evaluate([image, image[:, ::-1]], {"biharmonic": pc.biharmonic,
+                                                 "exemplar": pc.exemplar})
+  assert parallel == serial and len(parallel["exemplar"]) == 12
 
 
 def _run_script(*args: str) -> subprocess.CompletedProcess:
