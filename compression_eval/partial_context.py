@@ -169,6 +169,22 @@ biharmonic = _PerBlock(_biharmonic)
 exemplar = _PerBlock(criminisi_fill)
 
 
+def grey(contexts: np.ndarray, known: np.ndarray) -> np.ndarray:
+  """The floor: every block mid-grey, whatever its context."""
+  return np.full((len(contexts), BLOCK, BLOCK, 3), GREY, np.float32)
+
+
+CLASSICAL: Dict[str, Inpainter] = {"grey": grey, "biharmonic": biharmonic, "exemplar": exemplar}
+DESCRIPTIONS = {"grey": "mid-grey (no inpainting)", "biharmonic": "PDE-based (biharmonic)",
+                "exemplar": "exemplar-based (Criminisi et al.)"}
+# The numpy inpainters worth running on several processes.
+PARALLEL = ("biharmonic", "exemplar")
+# Our rows and the paper's (the `approach` column of its Table 1 CSV); networks by kind.
+PAPER_ROWS = {"biharmonic": "pde_based_bertalmio2000", "exemplar": "exemplar_based_criminisi2004",
+              "vanilla": "vanilla_network_32layer_no_dilation",
+              "multiscale": "multiscale_inpainting_network"}
+
+
 def block_ssims(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
   """SSIM of each predicted block (in [0, 1]) against its uint8 target."""
   pixels = np.round(np.clip(predicted, 0.0, 1.0) * 255.0).astype(np.uint8)

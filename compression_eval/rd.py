@@ -82,6 +82,22 @@ def average_by_setting(name: str, description: str,
   return RDCurve(name, description, results)
 
 
+def join_points(name: str, description: str, curves: Sequence[RDCurve]) -> RDCurve:
+  """One curve from the points of several: a codec that trains one model per rate.
+
+  DeepSIC gives one point per model; its rate-distortion curve joins them, each point's
+  setting naming the curve it came from.
+  """
+  keys = [key for key in curves[0].results
+          if key != "setting" and all(key in c.results for c in curves)]
+  results: Dict[str, list] = {"setting": [], **{key: [] for key in keys}}
+  for curve in curves:
+    results["setting"] += [curve.name] * len(curve.results["bpp"])
+    for key in keys:
+      results[key] += list(curve.results[key])
+  return RDCurve(name, description, results)
+
+
 def write_json(curve: RDCurve, path: str | os.PathLike) -> None:
   atomic_write_text(path, json.dumps(curve.to_json(), indent=2, allow_nan=True) + "\n")
 

@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Sequence, Tuple, TypeVar
 
 import tensorflow as tf
 
+from compression_eval import shipped
 from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_write_text
 
@@ -118,7 +119,10 @@ Config = TypeVar("Config")
 
 def load_model(folder: str | os.PathLike, kind: str, parse: Callable[[str], Config],
                build: Callable[[Config], tf.keras.Model]) -> tf.keras.Model:
-  """Rebuilds a model saved by `save_model`; `kind` names it in errors ("DeepSIC")."""
+  """Rebuilds a model saved by `save_model`, or shipped (`compression_eval.shipped`).
+
+  `kind` names the model in errors ("DeepSIC").
+  """
   folder = Path(folder)
   if not (folder / "config.json").is_file():
     raise UserError(f"no trained {kind} model in {folder} (expected config.json and weights "
@@ -128,6 +132,9 @@ def load_model(folder: str | os.PathLike, kind: str, parse: Callable[[str], Conf
   except (ValueError, TypeError, KeyError) as error:
     raise UserError(f"{folder}/config.json is not a {kind} config ({error})") from None
   model = build(config)
+  if (folder / shipped.WEIGHTS_FILE).is_file():
+    shipped.read_weights(model, folder / shipped.WEIGHTS_FILE)
+    return model
   try:
     model.load_weights(str(folder / "weights")).expect_partial()
   except (tf.errors.NotFoundError, ValueError) as error:

@@ -12,7 +12,8 @@ import json
 import math
 from typing import Tuple
 
-ARCHITECTURES = ("pre", "post")
+# "reference" is no codec: f and h on the uncompressed image (`deepsic_tf.reference`).
+ARCHITECTURES = ("pre", "post", "reference")
 # Per stage, the subsampling factors the paper allows: stage 1 by 4 or 2, stage 2 by 2 or
 # 1, stages 3 and 4 by 2 or 1.
 SUBSAMPLING_CHOICES = ((4, 2), (2, 1), (2, 1), (2, 1))
@@ -25,7 +26,8 @@ class DeepSICConfig:
 
   Attributes:
     architecture: "pre" (classifier on the float features, in the encoder; the label is
-      written into the file) or "post" (classifier on the decoded quantised features).
+      written into the file), "post" (classifier on the decoded quantised features) or
+      "reference" (no code: Table I's classifier of uncompressed images).
     num_classes: size of the label space.
     class_names: readable name per label, stored with the model for the CLI.
     filters: channels of the feature extractor and reconstruction stages (paper: 128).

@@ -73,6 +73,8 @@ class DeepSIC(tf.keras.Model):
 
   def __init__(self, config: DeepSICConfig, **kwargs):
     super().__init__(**kwargs)
+    if config.architecture == "reference":
+      raise ValueError("a reference config builds deepsic_tf.reference.ReferenceClassifier")
     self.config = config
     self.analysis = feature_extractor(config)
     self.synthesis = reconstruction(config)
@@ -107,17 +109,30 @@ class DeepSIC(tf.keras.Model):
         prior_shape=self.prior.batch_shape, cdf=cdf, cdf_offset=cdf_offset, coding_rank=3,
         compression=True, offset_heuristic=False)
 
-  def call(self, images: tf.Tensor, training: bool | None = None
-           ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """(reconstruction in [0, 1], bits per image, class logits)."""
+  def _code(self, images: tf.Tensor, training: bool | None
+            ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(decoded features, bits per image, class logits)."""
     features = self.analysis(images, training=training)
     lattice = self.quantizer.to_lattice(features)
     noisy_or_rounded, bits = self.entropy_model()(lattice, training=bool(training))
     decoded = self.quantizer.from_lattice(noisy_or_rounded)
-    reconstruction = self.synthesis(decoded, training=training)
     head_input = features if self.config.architecture == "pre" else decoded
-    logits = self.head(head_input, training=training)
-    return reconstruction, bits, logits
+    return decoded, bits, self.head(head_input, training=training)
+
+  def call(self, images: tf.Tensor, training: bool | None = None
+           ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(reconstruction in [0, 1], bits per image, class logits)."""
+    decoded, bits, logits = self._code(images, training)
+    return self.synthesis(decoded, training=training), bits, logits
+
+  def rate_and_logits(self, images: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Bits per image and class logits of the rounded code, no pixels reconstructed.
+
+    The codec classifies exactly so (range coding is lossless), so Table I's accuracy
+    comes from batches here rather than from one file per image.
+    """
+    _, bits, logits = self._code(images, training=False)
+    return bits, logits
 
   def _objective(self, images: tf.Tensor, labels: tf.Tensor, training: bool
               ) -> Tuple[tf.Tensor, Dict[str, tf.Tensor], tf.Tensor]:

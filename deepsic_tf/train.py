@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 import tensorflow as tf
 
@@ -19,9 +19,11 @@ from compression_eval import training
 from compression_eval.training import step_schedule
 from deepsic_tf.config import WIDTH_PRESETS, DeepSICConfig
 from deepsic_tf.models import DeepSIC
+from deepsic_tf.reference import ReferenceClassifier, compile_reference
 from deepsic_tf.synthetic import synthetic_dataset
 
 SYNTHETIC = "synthetic"
+Model = Union[DeepSIC, ReferenceClassifier]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,28 +81,36 @@ def prepare_data(dataset: str, preset: TrainPreset, global_batch: int, *,
   return Data(train, val, info)
 
 
-def build_model(config: DeepSICConfig, preset: TrainPreset, steps: int) -> DeepSIC:
-  model = DeepSIC(config)
-  model.compile(optimizer=tf.keras.optimizers.Adam(
-      learning_rate_schedule(preset.learning_rate, steps)))
+def _model_for(config: DeepSICConfig) -> Model:
+  return ReferenceClassifier(config) if config.architecture == "reference" else DeepSIC(config)
+
+
+def build_model(config: DeepSICConfig, preset: TrainPreset, steps: int) -> Model:
+  model = _model_for(config)
+  optimizer = tf.keras.optimizers.Adam(learning_rate_schedule(preset.learning_rate, steps))
+  if isinstance(model, ReferenceClassifier):
+    compile_reference(model, optimizer)
+  else:
+    model.compile(optimizer=optimizer)
   model(tf.zeros((1, preset.patch_size, preset.patch_size, 3)))  # creates the variables
   return model
 
 
 def fit(config: DeepSICConfig, preset: TrainPreset, data: Data, output: Path,
-        strategy: tf.distribute.Strategy, verbose: int = 1) -> Tuple[DeepSIC, Dict[str, float]]:
+        strategy: tf.distribute.Strategy, verbose: int = 1) -> Tuple[Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics."""
   return training.fit(lambda steps: build_model(config, preset, steps), data.train, data.val,
                       preset.steps, preset.steps_per_epoch, output, strategy, verbose)
 
 
-def _built(config: DeepSICConfig) -> DeepSIC:
-  model = DeepSIC(config)
+def _built(config: DeepSICConfig) -> Model:
+  model = _model_for(config)
   model(tf.zeros((1, 64, 64, 3)))  # creates the variables
   return model
 
 
-def load_model(folder: str | os.PathLike) -> DeepSIC:
+def load_model(folder: str | os.PathLike) -> Model:
+  """A DeepSIC model, or the reference classifier, from a model folder."""
   return training.load_model(folder, "DeepSIC", DeepSICConfig.from_json, _built)
 
 

@@ -35,12 +35,8 @@ from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: dis
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE = (REPO.parent / "shared" / "anchors" / "paper_tables"
                / "r2i_table1_partial_context_inpainting_ssim.csv")
-# Our rows and the paper's (its CSV's `approach` column).
-PAPER_ROWS = {"biharmonic": "pde_based_bertalmio2000", "exemplar": "exemplar_based_criminisi2004",
-              "vanilla": "vanilla_network_32layer_no_dilation",
-              "multiscale": "multiscale_inpainting_network"}
-DESCRIPTIONS = {"grey": "mid-grey (no inpainting)", "biharmonic": "PDE-based (biharmonic)",
-                "exemplar": "exemplar-based (Criminisi et al.)"}
+DESCRIPTIONS = partial_context.DESCRIPTIONS
+PAPER_ROWS = partial_context.PAPER_ROWS
 
 
 def parse_args(argv: List[str]):
@@ -118,19 +114,14 @@ def main(argv: List[str] | None = None) -> int:
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
   images = [image for _, image in load_kodak(args.kodak_dir)][:args.limit]
 
-  def grey(contexts: np.ndarray, known: np.ndarray) -> np.ndarray:
-    return np.full((len(contexts), 32, 32, 3), partial_context.GREY, np.float32)
-
-  classical = {"grey": grey, "biharmonic": partial_context.biharmonic,
-               "exemplar": partial_context.exemplar}
-  inpainters = {name: classical[name] for name in chosen}
+  inpainters = {name: partial_context.CLASSICAL[name] for name in chosen}
   descriptions = dict(DESCRIPTIONS)
   paper_rows = {name: PAPER_ROWS.get(name) for name in inpainters}
   for name, (inpainter, description, network) in networks.items():
     inpainters[name] = inpainter
     descriptions[name] = description
     paper_rows[name] = PAPER_ROWS.get(network or "")
-  scores = partial_context.evaluate(images, inpainters, parallel=("biharmonic", "exemplar"),
+  scores = partial_context.evaluate(images, inpainters, parallel=partial_context.PARALLEL,
                                     jobs=args.jobs)
   means = {name: float(np.mean(values)) for name, values in scores.items()}
   blocks = len(next(iter(scores.values())))

@@ -59,6 +59,9 @@ def main(argv: List[str] | None = None) -> int:
   from deepsic_tf import codec, serving  # pylint: disable=import-outside-toplevel
   from deepsic_tf.train import load_model  # pylint: disable=import-outside-toplevel
   model = load_model(args.model)
+  if model.config.architecture == "reference":
+    raise UserError(f"{args.model} holds the uncompressed reference classifier, which has no "
+                    "codec to export")
   codec.export(model, str(output / "codec"))
   serving.export(model, str(output / "serving"))
   print(f"{output / 'codec'}: full codec (compress / decompress / classify on files); "

@@ -29,8 +29,9 @@ def _subsampling(text: str) -> tuple:
 
 def parse_args(argv: List[str]):
   parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--architecture", choices=("pre", "post"), default="post",
-                      help="classifier in the encoder (pre) or the decoder (post)")
+  parser.add_argument("--architecture", choices=("pre", "post", "reference"), default="post",
+                      help="classifier in the encoder (pre) or the decoder (post); reference: "
+                      "no codec, f and h on uncompressed images (Table I's reference row)")
   parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
                       help="widths and optimisation: paper (128 filters, 128x128, batch 32) or cpu")
   parser.add_argument("--dataset", default=None,
@@ -70,6 +71,8 @@ def main(argv: List[str] | None = None) -> int:
   output = ensure_dir(args.output)
   if args.kodak_dir and not Path(args.kodak_dir).is_dir():
     raise UserError(f"Kodak folder not found: {args.kodak_dir}")
+  if args.kodak_dir and args.architecture == "reference":
+    raise UserError("--kodak-dir measures a codec; the reference classifier has none")
 
   # TensorFlow loads here, after the cheap checks above.
   import dataclasses  # pylint: disable=import-outside-toplevel
@@ -97,21 +100,28 @@ def main(argv: List[str] | None = None) -> int:
   except ValueError as error:
     raise UserError(str(error)) from None
   training.check_resumable(output, config.to_json())
-  print(f"Training DeepSIC {config.architecture}-semantic on {dataset} ({data.info.num_classes} "
+  what = ("the reference classifier (uncompressed)" if config.architecture == "reference"
+          else f"DeepSIC {config.architecture}-semantic")
+  print(f"Training {what} on {dataset} ({data.info.num_classes} "
         f"classes) for {preset.steps} steps of {preset.batch_size} x {preset.patch_size}^2 "
         f"patches into {output}", flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
                                  verbose=1 if sys.stdout.isatty() else 2)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
-  # Exported from the saved weights, rebuilt outside the distribution strategy: reading
-  # distributed variables one by one would otherwise wait on the other workers.
-  export(train.load_model(output / "model"), str(output / "codec"))
   summary = {"dataset": dataset, "preset": args.preset, "steps": preset.steps,
              "config": dataclasses.asdict(config), "validation": val_metrics}
   print(f"Validation ({dataset}, center {preset.patch_size}^2 patches): "
-        f"top-1 {val_metrics['top1']:.3f}, top-5 {val_metrics['top5']:.3f}, "
-        f"bpp {val_metrics['bpp']:.3f}, PSNR {val_metrics['psnr']:.2f} dB")
+        f"top-1 {val_metrics['top1']:.3f}, top-5 {val_metrics['top5']:.3f}"
+        + ("" if config.architecture == "reference" else
+           f", bpp {val_metrics['bpp']:.3f}, PSNR {val_metrics['psnr']:.2f} dB"))
+  if config.architecture == "reference":
+    training.write_summary(output / "summary.json", summary)
+    print(f"Reference classifier (no codec): {output / 'model'}")
+    return 0
+  # Exported from the saved weights, rebuilt outside the distribution strategy: reading
+  # distributed variables one by one would otherwise wait on the other workers.
+  export(train.load_model(output / "model"), str(output / "codec"))
   if args.kodak_dir:
     summary["kodak"] = train.kodak_metrics(output / "codec", args.kodak_dir, args.data_dir)
     kodak = summary["kodak"]

@@ -1,0 +1,198 @@
+"""The trained models the papers' tables need: how each is trained, shipped and exported.
+
+`saved_models/<name>/` holds what `compression_eval.shipped` writes (config and float16
+weights) beside the run's summary and a README that says what data, preset, command and
+time made the model and what it measured. `scripts/reproduce_tables.py` trains the
+missing ones with `--train` (the same commands) and exports the codecs it evaluates.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from compression_eval import shipped
+from compression_eval.errors import UserError
+from compression_eval.fileio import atomic_directory
+
+REPO = Path(__file__).resolve().parents[1]
+TRAINERS = {"deepsic": "scripts/train_deepsic.py", "r2i": "scripts/train_r2i.py"}
+# DeepSIC's four rate points: code channels at the `cpu` stride of 16 (4,2,2,1), whose
+# B-bit ceiling 6 * C / 256 is 0.375, 0.75, 1.5 and 2.25 bpp; the entropy model
+# spends about two thirds of it (paper: 0.25, 0.5, 1.0, 1.5 bpp).
+DEEPSIC_RATES = (16, 32, 64, 96)
+DEEPSIC_CPU_STEPS = ("--steps", "5000")
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooModel:
+  """One shipped model.
+
+  Attributes:
+    name: its folder under saved_models/ (and its run folder under the work dir).
+    trainer: "deepsic" or "r2i": the training script and the loader.
+    flags: the training script's flags besides --dataset, --preset and --output; `{runs}`
+      stands for the folder of run folders.
+    role: what the tables use it for, one line.
+    needs: models whose run folders the flags name, trained first.
+    cpu_flags: flags added at `--preset cpu` only.
+  """
+  name: str
+  trainer: str
+  flags: Tuple[str, ...]
+  role: str
+  needs: Tuple[str, ...] = ()
+  cpu_flags: Tuple[str, ...] = ()
+
+  @property
+  def is_codec(self) -> bool:
+    """Whether the model exports a codec (inpainters and the reference classifier do not)."""
+    return not (self.name.startswith("inpainter-") or self.name == "deepsic-reference")
+
+
+def _deepsic(architecture: str, channels: int) -> ZooModel:
+  return ZooModel(f"deepsic-{architecture}-c{channels}", "deepsic",
+                  ("--architecture", architecture, "--bottleneck-channels", str(channels)),
+                  f"DeepSIC {architecture}-semantic, {channels} code channels: a Table I row "
+                  "and a point of Figures 6-7", cpu_flags=DEEPSIC_CPU_STEPS)
+
+
+MODELS: Tuple[ZooModel, ...] = (
+    *(_deepsic(architecture, channels) for channels in DEEPSIC_RATES
+      for architecture in ("pre", "post")),
+    ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
+             "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
+             cpu_flags=DEEPSIC_CPU_STEPS),
+    ZooModel("r2i-residual", "r2i", ("--variant", "residual"),
+             "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+    ZooModel("r2i-prediction", "r2i", ("--variant", "prediction"),
+             "R2I with prediction connections (Figure 3a)"),
+    ZooModel("r2i-full", "r2i", ("--variant", "full"), "R2I with full connections (Figure 3a)"),
+    ZooModel("r2i-decoding", "r2i", ("--variant", "decoding"),
+             "R2I with decoding connections (Figures 3a and 5a, Table 2)"),
+    ZooModel("inpainter-multiscale", "r2i", ("--variant", "ir2i", "--inpainting-only"),
+             "the multi-scale inpainting network trained alone (Table 1; frozen in "
+             "r2i-ir2i-separate)"),
+    ZooModel("inpainter-vanilla", "r2i",
+             ("--variant", "ir2i", "--inpainting-only", "--network", "vanilla"),
+             "the vanilla inpainting network (Table 1)"),
+    ZooModel("r2i-ir2i", "r2i", ("--variant", "ir2i"),
+             "IR2I, inpainting trained jointly (Figure 5a, Table 2)"),
+    ZooModel("r2i-ir2i-separate", "r2i",
+             ("--variant", "ir2i-separate", "--inpainter", "{runs}/inpainter-multiscale"),
+             "R2I decoding on a frozen, separately trained inpainter (Figure 5a)",
+             needs=("inpainter-multiscale",)),
+)
+
+
+def by_name(name: str) -> ZooModel:
+  for model in MODELS:
+    if model.name == name:
+      return model
+  raise KeyError(name)
+
+
+def training_command(model: ZooModel, dataset: str, preset: str, runs: Path) -> List[str]:
+  """The command line that trains `model` into runs/<name>."""
+  flags = [flag.replace("{runs}", str(runs)) for flag in model.flags]
+  if preset == "cpu":
+    flags += model.cpu_flags
+  return [sys.executable, TRAINERS[model.trainer], *flags, "--dataset", dataset,
+          "--preset", preset, "--output", str(runs / model.name)]
+
+
+def load(folder: Path, trainer: str):
+  """The Keras model in a run's model/ or a shipped folder."""
+  # Imported here: each package loads TensorFlow models, which listing the zoo does not need.
+  if trainer == "deepsic":
+    from deepsic_tf.train import load_model  # pylint: disable=import-outside-toplevel
+  else:
+    from r2i_tf.train import load_model  # pylint: disable=import-outside-toplevel
+  return load_model(folder)
+
+
+def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional[float]) -> str:
+  wall = ("not recorded" if wall_seconds is None else
+          str(datetime.timedelta(seconds=round(wall_seconds))) + " on 2 CPU cores")
+  validation = ", ".join(f"{key} {value:.4g}" for key, value in summary["validation"].items())
+  return "\n".join([
+      f"# {model.name}", "", model.role + ".", "",
+      f"- Data: `{summary['dataset']}`, training split; validated on center crops of the "
+      "validation split.",
+      f"- Preset: `{summary['preset']}`, {summary['steps']} steps.",
+      f"- Command: `{command}`",
+      f"- Wall time: {wall}.",
+      f"- Validation at the end of training (float32 weights): {validation}.",
+      "- Shipped as config.json and float16 weights (`compression_eval.shipped`); the figures "
+      "in `reports/` are measured with these weights.",
+      "- Use: `python scripts/export_savedmodel.py --model saved_models/"
+      f"{model.name} --output exports/{model.name}`"
+      + ("" if model.is_codec else " does not apply (not a codec); the tables load it "
+         "directly."),
+      "- Config and the whole training summary: `config.json`, `summary.json`.", ""])
+
+
+def ship(model: ZooModel, run: Path, destination: Path, command: str,
+         wall_seconds: Optional[float]) -> None:
+  """Writes saved_models/<name>/ from a finished run folder, all at once."""
+  if not (run / "summary.json").is_file():
+    raise UserError(f"{run} has no summary.json: its training has not finished")
+  summary = json.loads((run / "summary.json").read_text())
+  summary["command"], summary["wall_seconds"] = command, wall_seconds
+  keras_model = load(run / "model", model.trainer)
+  with atomic_directory(destination) as staging:
+    shutil.copyfile(run / "model" / "config.json", staging / "config.json")
+    shipped.write_weights(keras_model, staging / shipped.WEIGHTS_FILE)
+    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (staging / "README.md").write_text(_readme(model, summary, command, wall_seconds))
+
+
+def fingerprint(folder: Path) -> str:
+  """What a shipped model's exports depend on: its config and weights."""
+  digest = hashlib.sha256()
+  for name in ("config.json", shipped.WEIGHTS_FILE):
+    digest.update((folder / name).read_bytes())
+  return digest.hexdigest()
+
+
+def export_codec(model: ZooModel, folder: Path, exports: Path) -> Path:
+  """The codec SavedModel of a shipped model, exported into exports/<name>/ once.
+
+  A stamp of the shipped files' fingerprint says whether an earlier export is current.
+  """
+  target = exports / model.name
+  stamp = target / "fingerprint"
+  current = fingerprint(folder)
+  if stamp.is_file() and stamp.read_text() == current and (target / "codec").is_dir():
+    return target / "codec"
+  keras_model = load(folder, model.trainer)
+  with atomic_directory(target) as staging:
+    if model.trainer == "deepsic":
+      from deepsic_tf.codec import export  # pylint: disable=import-outside-toplevel
+    else:
+      from r2i_tf.codec import export  # pylint: disable=import-outside-toplevel
+    export(keras_model, str(staging / "codec"))
+    (staging / "fingerprint").write_text(current)
+  return target / "codec"
+
+
+def missing(models_dir: Path, names: Sequence[str]) -> List[str]:
+  return [name for name in names if not (models_dir / name / shipped.WEIGHTS_FILE).is_file()]
+
+
+def quoted(command: Sequence[str]) -> str:
+  """A command as a user would type it: `python` and paths relative to the repository."""
+  parts = ["python" if part == sys.executable else part for part in command]
+  return shlex.join(parts)
+
+
+def summaries(models_dir: Path) -> Dict[str, dict]:
+  """Each shipped model's summary.json, by name."""
+  return {model.name: json.loads((models_dir / model.name / "summary.json").read_text())
+          for model in MODELS if (models_dir / model.name / "summary.json").is_file()}

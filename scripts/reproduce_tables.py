@@ -1,0 +1,265 @@
+"""Reproduces the papers' tables from the shipped models, ours beside the papers' figures.
+
+  python scripts/reproduce_tables.py --kodak-dir ../shared/data/kodak \
+      --imagenet-dir ../shared/data/imagenette
+
+Evaluates the models in saved_models/ (`compression_eval.zoo`) and writes <out>/tables.md
+(every table, the papers' figures beside ours, and which of the papers' findings hold at
+this scale), <out>/results.json, <out>/kodak/<curve>.json and the RD plots, and prints
+the tables. DeepSIC: Table I (Imagenette val) and Figures 6-7 (Kodak, against JPEG,
+JPEG 2000, WebP and AVIF); paper 2: Figure 3a, Table 1, Figure 5a and Table 2.
+
+With --train, every model missing from --models is first trained into <work-dir>/runs/
+with the command its README gives, and shipped into --models; --preset paper trains at
+the papers' scale (a GPU job; give it its own --models folder).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see evaluate_inpainting.py
+
+from compression_eval import paper_tables, zoo  # pylint: disable=wrong-import-position
+from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
+from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
+
+REPO = Path(__file__).resolve().parents[1]
+ANCHORS = REPO.parent / "shared" / "anchors" / "paper_tables"
+BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
+# Table I classifies whole Imagenette images (224x224; center crops of larger ones).
+CLASSIFY_SIZE = 224
+R2I_CURVES = ("r2i-residual", "r2i-prediction", "r2i-full", "r2i-decoding")
+IR2I_CURVES = ("r2i-ir2i-separate", "r2i-ir2i")
+# Table 1's networks: our row name, the shipped model, its kind (the paper's row).
+INPAINTING_NETWORKS = (("multiscale", "inpainter-multiscale", "multiscale"),
+                       ("vanilla", "inpainter-vanilla", "vanilla"),
+                       ("joint", "r2i-ir2i", None))
+
+
+def parse_args(argv: List[str]):
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--kodak-dir", required=True, help="folder with kodim01.png ... kodim24.png")
+  parser.add_argument("--imagenet-dir", required=True,
+                      help="ImageNet-layout folder (train/ and val/<wnid>/*.JPEG), e.g. "
+                      "../shared/data/imagenette")
+  parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
+                      help="the scale the models were (or --train trains them) at")
+  parser.add_argument("--train", action="store_true",
+                      help="train and ship every model missing from --models first")
+  parser.add_argument("--models", default=str(REPO / "saved_models"), help="shipped models")
+  parser.add_argument("--out", default=str(REPO / "reports"), help="report folder")
+  parser.add_argument("--work-dir", default=str(REPO / "runs" / "reproduce"),
+                      help="exported codecs (kept between runs) and --train's run folders")
+  parser.add_argument("--anchors", default=str(ANCHORS),
+                      help="the papers' tables as CSV; tables print without them if missing")
+  parser.add_argument("--data-dir", help="tensorflow-datasets data dir for the Kodak build")
+  parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="images coded in parallel processes")
+  parser.add_argument("--limit", type=int, help="only the first N Kodak images (quick checks)")
+  return parser.parse_args(argv)
+
+
+def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str) -> None:
+  """Trains (or resumes) each model missing from `models`, then ships it there."""
+  for model in zoo.MODELS:
+    if not zoo.missing(models, [model.name]):
+      continue
+    command = zoo.training_command(model, f"folder:{imagenet_dir}", preset, runs)
+    print(f"training {model.name}: {zoo.quoted(command)}", flush=True)
+    start = time.perf_counter()
+    code = subprocess.run(command, cwd=REPO, check=False).returncode
+    if code:
+      raise UserError(f"training {model.name} failed (exit {code}); rerun the same command "
+                      "to resume it")
+    zoo.ship(model, runs / model.name, models / model.name, zoo.quoted(command),
+             time.perf_counter() - start)
+
+
+def check_shipped(models: Path, preset: str) -> None:
+  absent = zoo.missing(models, [model.name for model in zoo.MODELS])
+  if absent:
+    raise UserError(f"{models} lacks {', '.join(absent)}: add --train to train them")
+  for name, summary in zoo.summaries(models).items():
+    if summary.get("preset") != preset:
+      raise UserError(f"{models / name} was trained at --preset {summary.get('preset')}, "
+                      f"not {preset}")
+
+
+def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
+  """Table I: every DeepSIC model and the reference on the validation split."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from compression_eval.datasets import classification_dataset, classification_pipeline  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.accuracy import accuracy  # pylint: disable=import-outside-toplevel
+  val, _ = classification_dataset(f"folder:{imagenet_dir}", "val")
+  batches = classification_pipeline(val, patch_size=CLASSIFY_SIZE, batch_size=32, training=False,
+                                    dtype=tf.uint8).cache()  # decoded once for all models
+  batches = batches.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels))
+  return {model.name: accuracy(zoo.load(models / model.name, "deepsic"), batches)
+          for model in zoo.MODELS if model.trainer == "deepsic"}
+
+
+def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path) -> Dict[str, object]:
+  """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I."""
+  from compression_eval import rd  # pylint: disable=import-outside-toplevel
+  from compression_eval.evaluate import evaluate_codec  # pylint: disable=import-outside-toplevel
+  curves, deepsic_points = {}, {"pre": [], "post": []}
+  specs = [(name, name) for name in BASELINES]
+  for model in zoo.MODELS:
+    if model.is_codec:
+      codec = zoo.export_codec(model, models / model.name, exports)
+      specs.append((model.name, f"{model.trainer}:{codec}"))
+  for name, spec in specs:
+    print(f"Kodak: {name}", file=sys.stderr, flush=True)
+    curve = evaluate_codec(spec, images, jobs=jobs)
+    if name.startswith("deepsic-"):
+      curve.name = name
+      deepsic_points[name.split("-")[1]].append(curve)
+    else:
+      curves[curve.name] = curve
+  for architecture, points in deepsic_points.items():
+    curves[f"deepsic-{architecture}"] = rd.join_points(
+        f"deepsic-{architecture}", f"DeepSIC {architecture}-semantic, one model per rate "
+        f"({', '.join(point.name for point in points)})", points)
+  for curve in curves.values():
+    rd.write_json(curve, out / "kodak" / f"{curve.name}.json")
+  return curves
+
+
+def measure_inpainting(models: Path, images, jobs: int):
+  """Table 1: every Kodak block inpainted from its partial context, per inpainter."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from compression_eval import partial_context  # pylint: disable=import-outside-toplevel
+  from r2i_tf.inpainting import partial_context_inpainter  # pylint: disable=import-outside-toplevel
+  inpainters = dict(partial_context.CLASSICAL)
+  descriptions = dict(partial_context.DESCRIPTIONS)
+  paper_rows = dict(partial_context.PAPER_ROWS)
+  for row, name, kind in INPAINTING_NETWORKS:
+    inpainters[row] = partial_context_inpainter(zoo.load(models / name, "r2i").inpainter)
+    descriptions[row] = f"{kind or 'joint IR2I'} network ({name})"
+    paper_rows[row] = partial_context.PAPER_ROWS.get(kind or "", "")
+  scores = partial_context.evaluate([image for _, image in images], inpainters,
+                                    parallel=partial_context.PARALLEL, jobs=jobs)
+  means = {name: float(np.mean(values)) for name, values in scores.items()}
+  return means, descriptions, paper_rows, len(next(iter(scores.values())))
+
+
+def plots(curves, out: Path, count: int) -> List[str]:
+  from compression_eval.plots import plot_rd  # pylint: disable=import-outside-toplevel
+  groups = {"deepsic": ["deepsic-pre", "deepsic-post", *BASELINES],
+            "r2i": [*R2I_CURVES, "jpeg"], "ir2i": ["r2i-residual", "r2i-decoding", *IR2I_CURVES,
+                                                   "jpeg"]}
+  written = []
+  for group, names in groups.items():
+    metrics = paper_tables.DEEPSIC_METRICS if group == "deepsic" else ("ms-ssim-rgb",
+                                                                         "ssim-rgb")
+    for metric in metrics:
+      path = out / f"rd_{group}_{metric}.png"
+      plot_rd([curves[name] for name in names if name in curves], metric, path,
+              title=f"Kodak ({count} images, CPU scale)")
+      written.append(path.name)
+  return written
+
+
+def build_tables(args, accuracy, curves, inpainting) -> List[paper_tables.Table]:
+  anchors = Path(args.anchors)
+  paper = lambda table: paper_tables.read_paper(anchors, table)  # pylint: disable=unnecessary-lambda-assignment
+  deepsic = [(model.name, model.flags[1]) for model in zoo.MODELS if model.trainer == "deepsic"]
+  kodak_bpp = {}
+  for architecture in ("pre", "post"):
+    curve = curves[f"deepsic-{architecture}"]
+    kodak_bpp.update(zip(curve.results["setting"], curve.results["bpp"]))
+  order = sorted(deepsic, key=lambda item: (item[1] == "reference", kodak_bpp.get(item[0], 0)))
+  means, descriptions, paper_rows, blocks = inpainting
+  two_metrics = (("ssim-rgb", "ssim_rate_savings_pct"), ("ms-ssim-rgb", "msssim_rate_savings_pct"))
+  return [
+      paper_tables.table_i(accuracy, kodak_bpp, order, paper("table_i")),
+      paper_tables.savings_table(
+          "Figures 6-7: DeepSIC and the classic codecs on Kodak", curves, "jpeg",
+          [(name, "") for name in ("deepsic-pre", "deepsic-post", "jpeg2000", "webp", "avif")],
+          [(metric, "") for metric in paper_tables.DEEPSIC_METRICS], paper_tables.DEEPSIC_RANGE,
+          []),
+      paper_tables.savings_table(
+          "Figure 3a: R2I's connections", curves, "r2i-residual",
+          [("r2i-prediction", "r2i_prediction"), ("r2i-full", "r2i_full"),
+           ("r2i-decoding", "r2i_decoding")], two_metrics, paper_tables.R2I_RANGE,
+          paper("figure_3a")),
+      paper_tables.table_1(means, descriptions, paper_rows, paper("table_1"), blocks),
+      paper_tables.savings_table(
+          "Figure 5a: inpainting", curves, "r2i-residual",
+          [("r2i-decoding", "r2i_decoding"),
+           ("r2i-ir2i-separate", "r2i_decoding_separate_inpainting"),
+           ("r2i-ir2i", "r2i_decoding_joint_inpainting_ir2i")], two_metrics,
+          paper_tables.R2I_RANGE, paper("figure_5a")),
+      paper_tables.savings_table(
+          "Table 2: against JPEG (MS-SSIM RGB)", curves, "jpeg",
+          [("r2i-residual", "residual_encoder_toderici2016"), ("r2i-decoding", "r2i_decoding"),
+           ("r2i-ir2i", "ir2i"), ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
+           ("deepsic-pre", ""), ("deepsic-post", "")],
+          (("ms-ssim-rgb", "rate_savings_pct"),), (0.0, 1.0), paper("table_2")),
+  ]
+
+
+def main(argv: List[str] | None = None) -> int:
+  args = parse_args(sys.argv[1:] if argv is None else argv)
+  for flag, folder in (("--kodak-dir", args.kodak_dir), ("--imagenet-dir", args.imagenet_dir)):
+    if not Path(folder).is_dir():
+      raise UserError(f"{flag} folder not found: {folder}")
+  if not (Path(args.imagenet_dir) / "val").is_dir():
+    raise UserError(f"{args.imagenet_dir} has no val/ folder (ImageNet layout)")
+  if args.jobs < 1 or (args.limit is not None and args.limit < 1):
+    raise UserError("--jobs and --limit must be at least 1")
+  models, work = Path(args.models), Path(args.work_dir)
+  out = ensure_dir(args.out)
+  ensure_dir(out / "kodak")
+  if args.train:
+    train_missing(ensure_dir(models), work / "runs", args.imagenet_dir, args.preset)
+  check_shipped(models, args.preset)
+
+  from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
+  seconds, started = {}, time.perf_counter()
+  images = load_kodak(args.kodak_dir, data_dir=args.data_dir)[:args.limit]
+  accuracy = measure_accuracy(models, args.imagenet_dir)
+  seconds["table_i"] = time.perf_counter() - started
+  curves = measure_kodak(models, work / "exports", images, args.jobs, out)
+  seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
+  inpainting = measure_inpainting(models, images, args.jobs)
+  seconds["table_1"] = time.perf_counter() - started - sum(seconds.values())
+
+  tables = build_tables(args, accuracy, curves, inpainting)
+  deepsic_rates = {arch: [row["model"] for row in tables[0].rows if row["architecture"] == arch]
+                   for arch in ("pre", "post")}
+  found = paper_tables.findings(accuracy, deepsic_rates, tables[2], tables[4], inpainting[0])
+  pictures = plots(curves, out, len(images))
+  seconds["total"] = time.perf_counter() - started
+  header = (f"# The papers' tables at `--preset {args.preset}`\n\nMeasured by "
+            f"`python scripts/reproduce_tables.py` on {len(images)} Kodak images and "
+            f"{next(iter(accuracy.values()))['images']} validation images of "
+            f"{args.imagenet_dir}, from the models in {models} ({seconds['total'] / 60:.1f} "
+            "minutes). Rate savings are minus the BD rate: positive means fewer bits for the "
+            "same quality. Coding times are per image, with --jobs images coded side by side.\n")
+  sections = [header, "## Which of the papers' findings hold\n",
+              paper_tables.findings_markdown(found) + "\n"]
+  for table in tables:
+    sections += [f"## {table.title}\n", table.markdown + "\n"]
+  sections += ["## Plots\n", "\n".join(f"![{name}]({name})" for name in pictures) + "\n"]
+  report = "\n".join(sections)
+  atomic_write_text(out / "tables.md", report)
+  atomic_write_text(out / "results.json", json.dumps({
+      "preset": args.preset, "kodak_images": len(images), "seconds": seconds,
+      "tables": {table.title: table.rows for table in tables},
+      "findings": [vars(item) for item in found]}, indent=1, default=str) + "\n")
+  print(report)
+  print(f"wrote {out}/tables.md, results.json, kodak/, {len(pictures)} plots "
+        f"(timings: {', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())})", file=sys.stderr)
+  return 0
+
+
+if __name__ == "__main__":
+  run_cli(main)
