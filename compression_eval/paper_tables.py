@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from compression_eval.rd import RDCurve, curve_bd_rate
+from compression_eval.rd import RDCurve, curve_bd_rate, value_at
 
 PAPER_CSVS = {
     "table_i": "deepsic_table1_ilsvrc_accuracy.csv",
@@ -141,6 +141,37 @@ def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
   low, high = bpp_range
   return Table(f"{title} (savings against {anchor}, {low:g}-{high:g} bpp)",
                _markdown(header, cells), json_rows)
+
+
+def points_beside(curves: Mapping[str, RDCurve], names: Sequence[str],
+                  references: Sequence[str], metrics: Sequence[str]) -> Table:
+  """Each point of the `names` curves beside the `references` at the same rate.
+
+  DeepSIC's Figures 6-7 compare it with the classic codecs rate by rate; one model per
+  rate gives one point each, so the table reads like the figures.
+  """
+  header = ["model", "bpp"]
+  for metric in metrics:
+    header += [f"{metric}"] + [f"{reference} {metric}" for reference in references]
+  rows, cells = [], []
+  for name in names:
+    curve = curves[name]
+    for index, setting in enumerate(curve.results["setting"]):
+      bpp = curve.results["bpp"][index]
+      record: Dict[str, object] = {"model": setting, "bpp": bpp}
+      row = [str(setting), f"{bpp:.3f}"]
+      for metric in metrics:
+        digits = 2 if metric.startswith("psnr") else 4
+        record[metric] = ours = curve.results[metric][index]
+        row.append(f"{ours:.{digits}f}")
+        for reference in references:
+          theirs = value_at(curves[reference], metric, bpp)
+          record[f"{reference} {metric}"] = theirs
+          row.append("" if math.isnan(theirs) else f"{theirs:.{digits}f}")
+      rows.append(record)
+      cells.append(row)
+  return Table(f"Figures 6-7: every DeepSIC point beside {', '.join(references)} at its rate",
+               _markdown(header, cells), rows)
 
 
 def table_1(means: Mapping[str, float], descriptions: Mapping[str, str],

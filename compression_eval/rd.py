@@ -120,6 +120,14 @@ def _log_interp(x: float, bpp: np.ndarray, values: np.ndarray) -> float:
   return float(np.interp(math.log(x), np.log(bpp), values))
 
 
+def value_at(curve: RDCurve, metric: str, bpp: float) -> float:
+  """The curve's `metric` at rate `bpp` (log-rate interpolation); NaN outside its rates."""
+  rates, values = monotone(*curve.points(metric))
+  if not rates.min() <= bpp <= rates.max():
+    return math.nan
+  return _log_interp(bpp, rates, values)
+
+
 def restrict_to_rate(bpp: np.ndarray, values: np.ndarray,
                      bpp_range: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray]:
   """The part of a curve inside [low, high] bpp, with interpolated end points.

@@ -27,8 +27,20 @@ WEIGHTS_FILE = "weights.npz"
 _NAMES = "names"
 
 
+def model_weights(model: "tf.keras.Model") -> list:
+  """The weights that define the model: `model.weights` without metric state.
+
+  A subclassed model's metric trackers (a running total, a count) show up among its
+  weights; they mean nothing to a shipped model, and a total can exceed float16.
+  """
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  metric_state = {id(variable) for module in model.submodules
+                  if isinstance(module, tf.keras.metrics.Metric) for variable in module.variables}
+  return [variable for variable in model.weights if id(variable) not in metric_state]
+
+
 def write_weights(model: tf.keras.Model, path: str | os.PathLike) -> Path:
-  """Every weight of `model` (trainable or not), floats as float16, in `model.weights` order.
+  """Every weight of `model` (trainable or not), floats as float16, in `model_weights` order.
 
   The names are kept for people reading the file; loading matches weights by order.
 
@@ -36,14 +48,15 @@ def write_weights(model: tf.keras.Model, path: str | os.PathLike) -> Path:
     ValueError: a weight does not fit float16 (it would become infinite).
   """
   arrays = {}
-  for index, variable in enumerate(model.weights):
+  weights = model_weights(model)
+  for index, variable in enumerate(weights):
     value = variable.numpy()
     if value.dtype.kind == "f":
       value = value.astype(np.float16)
       if not np.all(np.isfinite(value)):
         raise ValueError(f"weight {variable.name} does not fit float16")
     arrays[f"w{index:04d}"] = value
-  arrays[_NAMES] = np.array([variable.name for variable in model.weights])
+  arrays[_NAMES] = np.array([variable.name for variable in weights])
   buffer = io.BytesIO()
   np.savez(buffer, **arrays)
   return atomic_write_bytes(path, buffer.getvalue())
@@ -63,7 +76,7 @@ def read_weights(model: tf.keras.Model, path: str | os.PathLike) -> None:
     raise UserError(f"cannot read the weights in {path} ({type(error).__name__})") from None
   # Shapes, not names: Keras numbers layer names per process ("conv2d_7"), so the same
   # config builds the same weights in the same order under other names.
-  variables = model.weights
+  variables = model_weights(model)
   expected = [tuple(variable.shape) for variable in variables]
   found = [value.shape for value in values]
   if expected != found:

@@ -63,6 +63,9 @@ def parse_args(argv: List[str]):
   parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                       help="images coded in parallel processes")
   parser.add_argument("--limit", type=int, help="only the first N Kodak images (quick checks)")
+  parser.add_argument("--inpainting-fraction", type=float, default=0.25,
+                      help="Table 1 on a seeded random sample of each image's blocks (default "
+                      "a quarter, 2,304 of 9,216, to fit 30 minutes on 2 cores; 1 for all)")
   return parser.parse_args(argv)
 
 
@@ -132,7 +135,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path) -> 
   return curves
 
 
-def measure_inpainting(models: Path, images, jobs: int):
+def measure_inpainting(models: Path, images, jobs: int, fraction: float):
   """Table 1: every Kodak block inpainted from its partial context, per inpainter."""
   import numpy as np  # pylint: disable=import-outside-toplevel
   from compression_eval import partial_context  # pylint: disable=import-outside-toplevel
@@ -145,7 +148,8 @@ def measure_inpainting(models: Path, images, jobs: int):
     descriptions[row] = f"{kind or 'joint IR2I'} network ({name})"
     paper_rows[row] = partial_context.PAPER_ROWS.get(kind or "", "")
   scores = partial_context.evaluate([image for _, image in images], inpainters,
-                                    parallel=partial_context.PARALLEL, jobs=jobs)
+                                    parallel=partial_context.PARALLEL, jobs=jobs,
+                                    fraction=fraction)
   means = {name: float(np.mean(values)) for name, values in scores.items()}
   return means, descriptions, paper_rows, len(next(iter(scores.values())))
 
@@ -167,7 +171,7 @@ def plots(curves, out: Path, count: int) -> List[str]:
   return written
 
 
-def build_tables(args, accuracy, curves, inpainting) -> List[paper_tables.Table]:
+def build_tables(args, accuracy, curves, inpainting) -> Dict[str, paper_tables.Table]:
   anchors = Path(args.anchors)
   paper = lambda table: paper_tables.read_paper(anchors, table)  # pylint: disable=unnecessary-lambda-assignment
   deepsic = [(model.name, model.flags[1]) for model in zoo.MODELS if model.trainer == "deepsic"]
@@ -178,32 +182,35 @@ def build_tables(args, accuracy, curves, inpainting) -> List[paper_tables.Table]
   order = sorted(deepsic, key=lambda item: (item[1] == "reference", kodak_bpp.get(item[0], 0)))
   means, descriptions, paper_rows, blocks = inpainting
   two_metrics = (("ssim-rgb", "ssim_rate_savings_pct"), ("ms-ssim-rgb", "msssim_rate_savings_pct"))
-  return [
-      paper_tables.table_i(accuracy, kodak_bpp, order, paper("table_i")),
-      paper_tables.savings_table(
+  return {
+      "table_i": paper_tables.table_i(accuracy, kodak_bpp, order, paper("table_i")),
+      "figures_6_7_points": paper_tables.points_beside(
+          curves, ["deepsic-pre", "deepsic-post"], ["jpeg", "jpeg2000"],
+          ["psnr-rgb", "ms-ssim-rgb"]),
+      "figures_6_7": paper_tables.savings_table(
           "Figures 6-7: DeepSIC and the classic codecs on Kodak", curves, "jpeg",
           [(name, "") for name in ("deepsic-pre", "deepsic-post", "jpeg2000", "webp", "avif")],
           [(metric, "") for metric in paper_tables.DEEPSIC_METRICS], paper_tables.DEEPSIC_RANGE,
           []),
-      paper_tables.savings_table(
+      "figure_3a": paper_tables.savings_table(
           "Figure 3a: R2I's connections", curves, "r2i-residual",
           [("r2i-prediction", "r2i_prediction"), ("r2i-full", "r2i_full"),
            ("r2i-decoding", "r2i_decoding")], two_metrics, paper_tables.R2I_RANGE,
           paper("figure_3a")),
-      paper_tables.table_1(means, descriptions, paper_rows, paper("table_1"), blocks),
-      paper_tables.savings_table(
+      "table_1": paper_tables.table_1(means, descriptions, paper_rows, paper("table_1"), blocks),
+      "figure_5a": paper_tables.savings_table(
           "Figure 5a: inpainting", curves, "r2i-residual",
           [("r2i-decoding", "r2i_decoding"),
            ("r2i-ir2i-separate", "r2i_decoding_separate_inpainting"),
            ("r2i-ir2i", "r2i_decoding_joint_inpainting_ir2i")], two_metrics,
           paper_tables.R2I_RANGE, paper("figure_5a")),
-      paper_tables.savings_table(
+      "table_2": paper_tables.savings_table(
           "Table 2: against JPEG (MS-SSIM RGB)", curves, "jpeg",
           [("r2i-residual", "residual_encoder_toderici2016"), ("r2i-decoding", "r2i_decoding"),
            ("r2i-ir2i", "ir2i"), ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
            ("deepsic-pre", ""), ("deepsic-post", "")],
           (("ms-ssim-rgb", "rate_savings_pct"),), (0.0, 1.0), paper("table_2")),
-  ]
+  }
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -215,6 +222,8 @@ def main(argv: List[str] | None = None) -> int:
     raise UserError(f"{args.imagenet_dir} has no val/ folder (ImageNet layout)")
   if args.jobs < 1 or (args.limit is not None and args.limit < 1):
     raise UserError("--jobs and --limit must be at least 1")
+  if not 0.0 < args.inpainting_fraction <= 1.0:
+    raise UserError("--inpainting-fraction must be in (0, 1]")
   models, work = Path(args.models), Path(args.work_dir)
   out = ensure_dir(args.out)
   ensure_dir(out / "kodak")
@@ -229,13 +238,15 @@ def main(argv: List[str] | None = None) -> int:
   seconds["table_i"] = time.perf_counter() - started
   curves = measure_kodak(models, work / "exports", images, args.jobs, out)
   seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
-  inpainting = measure_inpainting(models, images, args.jobs)
+  inpainting = measure_inpainting(models, images, args.jobs, args.inpainting_fraction)
   seconds["table_1"] = time.perf_counter() - started - sum(seconds.values())
 
   tables = build_tables(args, accuracy, curves, inpainting)
-  deepsic_rates = {arch: [row["model"] for row in tables[0].rows if row["architecture"] == arch]
+  deepsic_rates = {arch: [row["model"] for row in tables["table_i"].rows
+                          if row["architecture"] == arch]
                    for arch in ("pre", "post")}
-  found = paper_tables.findings(accuracy, deepsic_rates, tables[2], tables[4], inpainting[0])
+  found = paper_tables.findings(accuracy, deepsic_rates, tables["figure_3a"],
+                                tables["figure_5a"], inpainting[0])
   pictures = plots(curves, out, len(images))
   seconds["total"] = time.perf_counter() - started
   header = (f"# The papers' tables at `--preset {args.preset}`\n\nMeasured by "
@@ -246,14 +257,14 @@ def main(argv: List[str] | None = None) -> int:
             "same quality. Coding times are per image, with --jobs images coded side by side.\n")
   sections = [header, "## Which of the papers' findings hold\n",
               paper_tables.findings_markdown(found) + "\n"]
-  for table in tables:
+  for table in tables.values():
     sections += [f"## {table.title}\n", table.markdown + "\n"]
   sections += ["## Plots\n", "\n".join(f"![{name}]({name})" for name in pictures) + "\n"]
   report = "\n".join(sections)
   atomic_write_text(out / "tables.md", report)
   atomic_write_text(out / "results.json", json.dumps({
       "preset": args.preset, "kodak_images": len(images), "seconds": seconds,
-      "tables": {table.title: table.rows for table in tables},
+      "tables": {key: {"title": table.title, "rows": table.rows} for key, table in tables.items()},
       "findings": [vars(item) for item in found]}, indent=1, default=str) + "\n")
   print(report)
   print(f"wrote {out}/tables.md, results.json, kodak/, {len(pictures)} plots "

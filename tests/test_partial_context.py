@@ -26,6 +26,23 @@ def test_cases_hold_every_block_with_only_the_decoded_context():
   assert (cases.contexts[~cases.known] == 0).all()
 
 
+def test_a_sample_of_blocks_is_seeded_and_scores_the_same_blocks_as_all():
+  image = smooth_image(128, 160, seed=3)  # 4 x 5 blocks
+  cases = pc.image_cases(image)
+
+  def chosen(seed: int) -> list:
+    sample = pc.sample_cases(cases, 0.25, seed)
+    return [next(i for i, t in enumerate(cases.targets) if (t == s).all())
+            for s in sample.targets]
+
+  assert len(chosen(7)) == 5 and chosen(7) == chosen(7) == sorted(chosen(7))
+  np.testing.assert_array_equal(pc.sample_cases(cases, 0.25, 7).contexts,
+                                cases.contexts[chosen(7)])
+  every = pc.evaluate([image], {"bi": pc.biharmonic})["bi"]
+  sampled = pc.evaluate([image], {"bi": pc.biharmonic}, fraction=0.25)["bi"]  # image 0: seed 0
+  np.testing.assert_allclose(sampled, np.array(every)[chosen(0)])
+
+
 def test_exemplar_keeps_known_pixels_and_continues_a_periodic_texture_exactly():
   # Vertical stripes of period 4: every 9x9 known patch has an exact match for any
   # partially known patch, so copying the best exemplar reproduces the stripes.
