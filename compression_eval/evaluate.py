@@ -8,6 +8,7 @@ use one job when the time columns matter more than the wall time.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -41,8 +42,14 @@ def measure(codec: Codec, image: np.ndarray) -> List[Record]:
 _worker_codec: Optional[Codec] = None
 
 
-def _start_worker(spec: str) -> None:
+def _start_worker(spec: str, threads: int) -> None:
+  """Builds the worker's codec; TensorFlow in it gets its share of the cores.
+
+  Without the limit, every worker's TensorFlow sizes its thread pool to all cores, and
+  `jobs` workers oversubscribe them. Set before the codec imports TensorFlow.
+  """
   global _worker_codec  # pylint: disable=global-statement
+  os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
   _worker_codec = make_codec(spec)
 
 
@@ -67,8 +74,9 @@ def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
       on_image(name)
   else:
     context = multiprocessing.get_context("spawn")
-    with context.Pool(min(jobs, len(images)), initializer=_start_worker,
-                      initargs=(spec,)) as pool:
+    workers = min(jobs, len(images))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with context.Pool(workers, initializer=_start_worker, initargs=(spec, threads)) as pool:
       results = pool.imap(_measure_in_worker, [image for _, image in images])
       for (name, _), image_records in zip(images, results):
         records.extend(image_records)

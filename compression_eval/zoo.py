@@ -38,10 +38,10 @@ class ZooModel:
   Attributes:
     name: its folder under saved_models/ (and its run folder under the work dir).
     trainer: "deepsic" or "r2i": the training script and the loader.
-    flags: the training script's flags besides --dataset, --preset and --output; `{runs}`
-      stands for the folder of run folders.
+    flags: the training script's flags besides --dataset, --preset and --output; `{models}`
+      stands for the folder of shipped models.
     role: what the tables use it for, one line.
-    needs: models whose run folders the flags name, trained first.
+    needs: shipped models the flags name, trained first.
     cpu_flags: flags added at `--preset cpu` only.
   """
   name: str
@@ -86,7 +86,7 @@ MODELS: Tuple[ZooModel, ...] = (
     ZooModel("r2i-ir2i", "r2i", ("--variant", "ir2i"),
              "IR2I, inpainting trained jointly (Figure 5a, Table 2)"),
     ZooModel("r2i-ir2i-separate", "r2i",
-             ("--variant", "ir2i-separate", "--inpainter", "{runs}/inpainter-multiscale"),
+             ("--variant", "ir2i-separate", "--inpainter", "{models}/inpainter-multiscale"),
              "R2I decoding on a frozen, separately trained inpainter (Figure 5a)",
              needs=("inpainter-multiscale",)),
 )
@@ -99,11 +99,14 @@ def by_name(name: str) -> ZooModel:
   raise KeyError(name)
 
 
-def training_command(model: ZooModel, dataset: str, preset: str, runs: Path) -> List[str]:
+def training_command(model: ZooModel, dataset: str, preset: str, runs: Path, models: Path,
+                     strategy: str = "default") -> List[str]:
   """The command line that trains `model` into runs/<name>."""
-  flags = [flag.replace("{runs}", str(runs)) for flag in model.flags]
+  flags = [flag.replace("{models}", str(models)) for flag in model.flags]
   if preset == "cpu":
     flags += model.cpu_flags
+  if strategy != "default":
+    flags += ["--strategy", strategy]
   return [sys.executable, TRAINERS[model.trainer], *flags, "--dataset", dataset,
           "--preset", preset, "--output", str(runs / model.name)]
 

@@ -146,8 +146,9 @@ def load_model(folder: str | os.PathLike) -> AnyModel:
 
 
 def load_inpainter(run: str | os.PathLike) -> InpaintingModel:
-  """The inpainting network trained alone (`--inpainting-only`) in a run folder."""
-  model = load_model(Path(run) / "model")
+  """The inpainting network trained alone (`--inpainting-only`): a run or a shipped folder."""
+  folder = Path(run) / "model" if (Path(run) / "model").is_dir() else Path(run)
+  model = load_model(folder)
   if not isinstance(model, InpaintingModel):
     raise UserError(f"{run} holds no inpainting network trained alone (train one with "
                     "--inpainting-only)")

@@ -53,6 +53,11 @@ def parse_args(argv: List[str]):
                       help="the scale the models were (or --train trains them) at")
   parser.add_argument("--train", action="store_true",
                       help="train and ship every model missing from --models first")
+  parser.add_argument("--only", help="with --train: train just these models (comma-separated "
+                      "names, e.g. one machine's share), ship them and stop")
+  parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                      default="default", help="with --train: the trainers' tf.distribute "
+                      "strategy (mirrored: every GPU of the machine)")
   parser.add_argument("--models", default=str(REPO / "saved_models"), help="shipped models")
   parser.add_argument("--out", default=str(REPO / "reports"), help="report folder")
   parser.add_argument("--work-dir", default=str(REPO / "runs" / "reproduce"),
@@ -69,12 +74,14 @@ def parse_args(argv: List[str]):
   return parser.parse_args(argv)
 
 
-def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str) -> None:
+def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str, strategy: str,
+                  only: List[str]) -> None:
   """Trains (or resumes) each model missing from `models`, then ships it there."""
   for model in zoo.MODELS:
-    if not zoo.missing(models, [model.name]):
+    if not zoo.missing(models, [model.name]) or (only and model.name not in only):
       continue
-    command = zoo.training_command(model, f"folder:{imagenet_dir}", preset, runs)
+    command = zoo.training_command(model, f"folder:{imagenet_dir}", preset, runs, models,
+                                   strategy)
     print(f"training {model.name}: {zoo.quoted(command)}", flush=True)
     start = time.perf_counter()
     code = subprocess.run(command, cwd=REPO, check=False).returncode
@@ -227,8 +234,18 @@ def main(argv: List[str] | None = None) -> int:
   models, work = Path(args.models), Path(args.work_dir)
   out = ensure_dir(args.out)
   ensure_dir(out / "kodak")
+  only = [name.strip() for name in (args.only or "").split(",") if name.strip()]
+  unknown = sorted(set(only) - {model.name for model in zoo.MODELS})
+  if unknown or (only and not args.train):
+    raise UserError(f"unknown model {', '.join(unknown)}; known: "
+                    f"{', '.join(model.name for model in zoo.MODELS)}" if unknown else
+                    "--only goes with --train")
   if args.train:
-    train_missing(ensure_dir(models), work / "runs", args.imagenet_dir, args.preset)
+    train_missing(ensure_dir(models), work / "runs", args.imagenet_dir, args.preset,
+                  args.strategy, only)
+    if only:
+      print(f"trained and shipped into {models}: {', '.join(only)}")
+      return 0
   check_shipped(models, args.preset)
 
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel

@@ -36,8 +36,8 @@ def parse_args(argv: List[str]):
                       "the inpainting comparison")
   parser.add_argument("--network", choices=("multiscale", "vanilla"), default="multiscale",
                       help="inpainting network: the paper's multi-scale one or the vanilla baseline")
-  parser.add_argument("--inpainter", help="ir2i-separate: the run folder of an inpainting "
-                      "network trained with --inpainting-only")
+  parser.add_argument("--inpainter", help="ir2i-separate: the run (or saved_models) folder of "
+                      "an inpainting network trained with --inpainting-only")
   parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
                       help="widths and optimisation: paper (60K steps) or cpu (narrow, 2000 steps)")
   parser.add_argument("--dataset", required=True,

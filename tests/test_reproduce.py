@@ -72,18 +72,20 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
 def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   parsers = {trainer: _script_module(f"train_{trainer}").parse_args for trainer in zoo.TRAINERS}
   for entry in zoo.MODELS:
-    command = zoo.training_command(entry, "folder:data", "cpu", tmp_path)
+    command = zoo.training_command(entry, "folder:data", "cpu", tmp_path, tmp_path / "models")
     assert command[1] == zoo.TRAINERS[entry.trainer]
     args = parsers[entry.trainer](command[2:])  # exits on a flag the trainer lacks
     assert args.output == str(tmp_path / entry.name)
-  separate = zoo.training_command(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path)
-  assert str(tmp_path / "inpainter-multiscale") in separate
+  separate = zoo.training_command(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path,
+                                  tmp_path / "models", "mirrored")
+  assert str(tmp_path / "models" / "inpainter-multiscale") in separate
+  assert separate[-8:-6] == ["--strategy", "mirrored"]
   names = [entry.name for entry in zoo.MODELS]
   for entry in zoo.MODELS:  # every model is trained after those it needs
     assert all(names.index(need) < names.index(entry.name) for need in entry.needs)
-  assert "--steps" in zoo.training_command(zoo.by_name("deepsic-post-c16"), "d", "cpu", tmp_path)
-  assert "--steps" not in zoo.training_command(zoo.by_name("deepsic-post-c16"), "d", "paper",
-                                               tmp_path)
+  post = zoo.by_name("deepsic-post-c16")
+  assert "--steps" in zoo.training_command(post, "d", "cpu", tmp_path, tmp_path)
+  assert "--steps" not in zoo.training_command(post, "d", "paper", tmp_path, tmp_path)
 
 
 @pytest.mark.parametrize("architecture", ["pre", "post"])
@@ -196,3 +198,8 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
   assert result.stderr.strip() == f"error: --kodak-dir folder not found: {tmp_path / 'nope'}"
   result = run("--kodak-dir", str(kodak_dir), "--imagenet-dir", str(tmp_path))
   assert result.stderr.strip() == f"error: {tmp_path} has no val/ folder (ImageNet layout)"
+  folders = ("--kodak-dir", str(kodak_dir), "--imagenet-dir", str(imagenet))
+  result = run(*folders, "--train", "--only", "r2i-full,nonsense")
+  assert result.stderr.startswith("error: unknown model nonsense; known: deepsic-pre-c12, ")
+  result = run(*folders, "--only", "r2i-full")
+  assert result.stderr.strip() == "error: --only goes with --train"
