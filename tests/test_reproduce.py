@@ -203,3 +203,23 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
   assert result.stderr.startswith("error: unknown model nonsense; known: deepsic-pre-c12, ")
   result = run(*folders, "--only", "r2i-full")
   assert result.stderr.strip() == "error: --only goes with --train"
+
+
+def test_classic_curves_are_reused_only_for_the_same_library_and_images(tmp_path, monkeypatch):
+  script = _script_module("reproduce_tables")
+  images = [("a", smooth_image(24, 40, 1)), ("b", smooth_image(24, 40, 2))]
+  (tmp_path / "kodak").mkdir()
+  first = script.classic_curves(images, 1, tmp_path, remeasure=False)
+  assert set(first) == set(script.BASELINES)
+  for curve in first.values():
+    assert curve.description.endswith("; the first 2 Kodak images")
+    rd.write_json(curve, tmp_path / "kodak" / f"{curve.name}.json")
+  measured = []
+  monkeypatch.setattr("compression_eval.evaluate.evaluate_codec",
+                      lambda name, *args, **kwargs: measured.append(name) or first[name])
+  again = script.classic_curves(images, 1, tmp_path, remeasure=False)
+  assert measured == [] and again["jpeg"].results == first["jpeg"].results
+  script.classic_curves(images[:1], 1, tmp_path, remeasure=False)  # other images
+  assert measured == list(script.BASELINES)
+  script.classic_curves(images, 1, tmp_path, remeasure=True)
+  assert measured == 2 * list(script.BASELINES)
