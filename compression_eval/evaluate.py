@@ -7,7 +7,9 @@ use one job when the time columns matter more than the wall time.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.pool
 import os
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -39,46 +41,63 @@ def measure(codec: Codec, image: np.ndarray) -> List[Record]:
   return records
 
 
-_worker_codec: Optional[Codec] = None
+_worker_codecs: Dict[str, Codec] = {}
 
 
-def _start_worker(spec: str, threads: int) -> None:
-  """Builds the worker's codec; TensorFlow in it gets its share of the cores.
+def _start_worker(threads: int) -> None:
+  """Gives the worker's TensorFlow its share of the cores.
 
   Without the limit, every worker's TensorFlow sizes its thread pool to all cores, and
-  `jobs` workers oversubscribe them. Set before the codec imports TensorFlow.
+  `jobs` workers oversubscribe them. Set before any codec imports TensorFlow.
   """
-  global _worker_codec  # pylint: disable=global-statement
   os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
-  _worker_codec = make_codec(spec)
 
 
-def _measure_in_worker(image: np.ndarray) -> List[Record]:
-  assert _worker_codec is not None
-  return measure(_worker_codec, image)
+def _measure_in_worker(task: Tuple[str, np.ndarray]) -> Tuple[str, str, List[Record]]:
+  """(codec name, description, records) of one image; the worker keeps one codec loaded."""
+  spec, image = task
+  if spec not in _worker_codecs:
+    _worker_codecs.clear()  # models are large: hold the current codec only
+    _worker_codecs[spec] = make_codec(spec)
+  codec = _worker_codecs[spec]
+  return codec.name, codec.description, measure(codec, image)
+
+
+def worker_pool(jobs: int) -> multiprocessing.pool.Pool:
+  """`jobs` spawned workers sharing the cores, for one codec or many in turn.
+
+  Passing one pool to several `evaluate_codec` calls starts TensorFlow once per worker
+  rather than once per codec, and lets other work (exports) run in the same workers.
+  """
+  threads = max(1, (os.cpu_count() or 1) // jobs)
+  return multiprocessing.get_context("spawn").Pool(jobs, initializer=_start_worker,
+                                                   initargs=(threads,))
 
 
 def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
                    on_image: Callable[[str], None] = lambda name: None,
-                   codec: Optional[Codec] = None) -> RDCurve:
+                   codec: Optional[Codec] = None,
+                   pool: Optional[multiprocessing.pool.Pool] = None) -> RDCurve:
   """The curve of the codec `spec` names, averaged over `images`.
 
-  `on_image` is called with each image's name once it is done (a progress bar). A
-  `codec` already built from `spec` is used as it is, rather than loaded again.
+  `on_image` is called with each image's name once it is done (a progress bar). Without
+  a `pool`, a `codec` already built from `spec` is used as it is rather than loaded
+  again, and `jobs > 1` starts workers for this codec alone.
   """
-  codec = codec or make_codec(spec)
-  records: List[Record] = []
-  if jobs <= 1 or len(images) <= 1:
+  if pool is None and (jobs <= 1 or len(images) <= 1):
+    codec = codec or make_codec(spec)
+    records: List[Record] = []
     for name, image in images:
       records.extend(measure(codec, image))
       on_image(name)
-  else:
-    context = multiprocessing.get_context("spawn")
-    workers = min(jobs, len(images))
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    with context.Pool(workers, initializer=_start_worker, initargs=(spec, threads)) as pool:
-      results = pool.imap(_measure_in_worker, [image for _, image in images])
-      for (name, _), image_records in zip(images, results):
-        records.extend(image_records)
-        on_image(name)
-  return average_by_setting(codec.name, codec.description, records)
+    return average_by_setting(codec.name, codec.description, records)
+  with contextlib.ExitStack() as stack:
+    if pool is None:
+      pool = stack.enter_context(worker_pool(min(jobs, len(images))))
+    records, identity = [], ("", "")
+    results = pool.imap(_measure_in_worker, [(spec, image) for _, image in images])
+    for (name, _), (codec_name, description, image_records) in zip(images, results):
+      identity = (codec_name, description)
+      records.extend(image_records)
+      on_image(name)
+  return average_by_setting(*identity, records)

@@ -126,8 +126,9 @@ def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
     record: Dict[str, object] = {"approach": name}
     for metric, column in metrics:
       value = savings(curves[anchor], curve, metric, bpp_range)
-      record[f"savings_{metric}"] = value
-      row.append(_cell(value))
+      # No BD rate where the two curves share no quality range inside bpp_range.
+      record[f"savings_{metric}"] = None if math.isnan(value) else value
+      row.append(_cell(value) or "no overlap")
       if column:
         theirs = published.get(paper_row, {}).get(column)
         record[f"paper_{column}"] = None if theirs is None else float(theirs)
@@ -226,7 +227,9 @@ def findings(accuracy: Mapping[str, Mapping[str, float]], deepsic_rates: Mapping
 
   def by_savings(table: Table, names: Sequence[str]) -> List[Tuple[str, float]]:
     values = {row["approach"]: row["savings_ms-ssim-rgb"] for row in table.rows}
-    return [(name, values[name]) for name in names if name in values]
+    # No BD rate (None) cannot take part in an order: as NaN, every comparison fails.
+    return [(name, math.nan if values[name] is None else values[name])
+            for name in names if name in values]
 
   r2i = by_savings(fig3a, ["r2i-decoding", "r2i-full", "r2i-prediction"]) + [("r2i-residual", 0.0)]
   result.append(Finding("Figure 3a: R2I decoding > full > prediction > residual encoder "

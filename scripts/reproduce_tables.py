@@ -118,7 +118,7 @@ def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
           for model in zoo.MODELS if model.trainer == "deepsic"}
 
 
-def classic_curves(images, jobs: int, out: Path, remeasure: bool) -> Dict[str, object]:
+def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> Dict[str, object]:
   """The classic codecs' curves, reused from <out>/kodak/ while nothing they depend on changed.
 
   Their description names the library versions and settings, to which we add the
@@ -137,30 +137,35 @@ def classic_curves(images, jobs: int, out: Path, remeasure: bool) -> Dict[str, o
             file=sys.stderr, flush=True)
       continue
     print(f"Kodak: {name}", file=sys.stderr, flush=True)
-    curves[name] = evaluate_codec(name, images, jobs=jobs, codec=codec)
+    curves[name] = evaluate_codec(name, images, jobs=jobs, codec=codec, pool=pool)
     curves[name].description = description
   return curves
 
 
 def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
                   remeasure: bool) -> Dict[str, object]:
-  """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I."""
+  """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I.
+
+  One pool of workers exports the codecs (`jobs` at a time) and then measures every codec
+  in turn, so TensorFlow starts once per worker, not once per model.
+  """
   from compression_eval import rd  # pylint: disable=import-outside-toplevel
-  from compression_eval.evaluate import evaluate_codec  # pylint: disable=import-outside-toplevel
-  curves, deepsic_points = classic_curves(images, jobs, out, remeasure), {"pre": [], "post": []}
-  specs = []
-  for model in zoo.MODELS:
-    if model.is_codec:
-      codec = zoo.export_codec(model, models / model.name, exports)
-      specs.append((model.name, f"{model.trainer}:{codec}"))
-  for name, spec in specs:
-    print(f"Kodak: {name}", file=sys.stderr, flush=True)
-    curve = evaluate_codec(spec, images, jobs=jobs)
-    if name.startswith("deepsic-"):
-      curve.name = name
-      deepsic_points[name.split("-")[1]].append(curve)
-    else:
-      curves[curve.name] = curve
+  from compression_eval.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
+  codecs = [model for model in zoo.MODELS if model.is_codec]
+  deepsic_points = {"pre": [], "post": []}
+  with worker_pool(jobs) as pool:
+    curves = classic_curves(images, jobs, out, remeasure, pool)
+    print(f"exporting {len(codecs)} codecs", file=sys.stderr, flush=True)
+    paths = pool.starmap(zoo.export_codec, [(model, models / model.name, exports)
+                                            for model in codecs], chunksize=1)
+    for model, path in zip(codecs, paths):
+      print(f"Kodak: {model.name}", file=sys.stderr, flush=True)
+      curve = evaluate_codec(f"{model.trainer}:{path}", images, pool=pool)
+      if model.name.startswith("deepsic-"):
+        curve.name = model.name
+        deepsic_points[model.name.split("-")[1]].append(curve)
+      else:
+        curves[curve.name] = curve
   for architecture, points in deepsic_points.items():
     curves[f"deepsic-{architecture}"] = rd.join_points(
         f"deepsic-{architecture}", f"DeepSIC {architecture}-semantic, one model per rate "

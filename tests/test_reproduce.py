@@ -148,6 +148,13 @@ def test_savings_tables_and_findings():
   assert values["r2i-decoding"] == pytest.approx(20.0, abs=0.5)
   assert values["r2i-prediction"] == pytest.approx(-10.0, abs=0.5)
   assert "| r2i-decoding | +20.0 | +18.0 | 0.100 | 0.200 |" in table.markdown
+  apart = {**curves, "r2i-full": _curve("r2i-full", bpp, quality - 0.5)}  # shares no quality
+  disjoint = paper_tables.savings_table("3a", apart, "r2i-residual", [("r2i-full", "")],
+                                        [("ms-ssim-rgb", "")], (0.0, 1.01), [])
+  assert disjoint.rows[0]["savings_ms-ssim-rgb"] is None
+  assert "| r2i-full | no overlap |" in disjoint.markdown
+  no_order = paper_tables.findings({}, {"pre": [], "post": []}, disjoint, disjoint, {})
+  assert not no_order[-2].holds and "r2i-full +nan %" in no_order[-2].evidence
   accuracy_ = {f"{arch}{rate}": {"top1": top1} for arch, rate, top1 in
                [("pre", 1, 0.3), ("pre", 2, 0.5), ("post", 1, 0.32), ("post", 2, 0.45)]}
   rates = {"pre": ["pre1", "pre2"], "post": ["post1", "post2"]}
