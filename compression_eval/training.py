@@ -50,6 +50,24 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
   raise UserError(f"unknown strategy {name!r}; use default, mirrored or multiworker")
 
 
+def replica_share(loss: tf.Tensor) -> tf.Tensor:
+  """This replica's share of the global loss, to take gradients of in a custom train_step.
+
+  Under a distribution strategy Keras' optimizers sum the replicas' gradients; the mean
+  loss of each replica's batch would then take N times the step on N replicas (N
+  workers). Dividing by N gives the gradient of the global batch's mean loss, as Keras'
+  compiled losses do.
+  """
+  return loss / tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replicas_note(strategy: tf.distribute.Strategy) -> str:
+  """" per replica on N replicas" when training is distributed, else nothing: a run's first
+  line says whether the workers found each other."""
+  replicas = strategy.num_replicas_in_sync
+  return "" if replicas == 1 else f" per replica on {replicas} replicas"
+
+
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
   """Whether this process writes the model (always, unless it is a non-chief worker)."""
   resolver = getattr(strategy.extended, "_cluster_resolver", None)

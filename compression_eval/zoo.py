@@ -157,9 +157,13 @@ def ship(model: ZooModel, run: Path, destination: Path, command: str,
     (staging / "README.md").write_text(_readme(model, summary, command, wall_seconds))
 
 
+# Raised whenever the exported signatures change, so that older exports are redone.
+EXPORT_LAYOUT = 2
+
+
 def fingerprint(folder: Path) -> str:
-  """What a shipped model's exports depend on: its config and weights."""
-  digest = hashlib.sha256()
+  """What a shipped model's exports depend on: its config, weights and the export layout."""
+  digest = hashlib.sha256(str(EXPORT_LAYOUT).encode())
   for name in ("config.json", shipped.WEIGHTS_FILE):
     digest.update((folder / name).read_bytes())
   return digest.hexdigest()

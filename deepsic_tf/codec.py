@@ -15,8 +15,9 @@ import hashlib
 import tensorflow as tf
 
 from compression_eval.fileio import atomic_directory
+from compression_eval.padding import pad_to_multiple
 from deepsic_tf import bitstream
-from deepsic_tf.exportable import Transforms, pad_to_multiple
+from deepsic_tf.exportable import Transforms
 from deepsic_tf.models import DeepSIC
 
 

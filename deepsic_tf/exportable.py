@@ -1,4 +1,4 @@
-"""What the codec and the serving SavedModels share: the transforms and edge padding."""
+"""What the codec and the serving SavedModels share: the transforms, held untracked."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,16 +30,3 @@ class Transforms:
   def weights(self) -> List[tf.Variable]:
     return list(self.analysis.variables + self.synthesis.variables + self.head.variables)
 
-
-def pad_to_multiple(images: tf.Tensor, stride: int, row_axis: int) -> tf.Tensor:
-  """Pads rows and columns (axes `row_axis`, `row_axis` + 1) up to multiples of `stride`.
-
-  Edge replication (repeating the last row and column) works for any size down to 1x1,
-  where reflection cannot.
-  """
-  shape = tf.shape(images)
-  rows = tf.minimum(tf.range((shape[row_axis] + stride - 1) // stride * stride),
-                    shape[row_axis] - 1)
-  columns = tf.minimum(tf.range((shape[row_axis + 1] + stride - 1) // stride * stride),
-                       shape[row_axis + 1] - 1)
-  return tf.gather(tf.gather(images, rows, axis=row_axis), columns, axis=row_axis + 1)

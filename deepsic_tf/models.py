@@ -13,6 +13,7 @@ from typing import Dict, Tuple
 import tensorflow as tf
 import tensorflow_compression as tfc
 
+from compression_eval.training import replica_share
 from deepsic_tf.config import KERNEL_SIZES, DeepSICConfig
 from deepsic_tf.layers import FeatureStage, ReconstructionStage
 from deepsic_tf.quantizer import BBitQuantizer
@@ -63,6 +64,17 @@ def semantic_head(config: DeepSICConfig) -> tf.keras.Model:
   return tf.keras.Model(features, logits, name="semantic_head")
 
 
+def coding_model(cdf: tf.Tensor, cdf_offset: tf.Tensor) -> tfc.ContinuousBatchedEntropyModel:
+  """The range coder over a code, from its tables alone.
+
+  The codec builds it from the trained prior; the TF Serving client from the tables the
+  serving export hands out, so both write the same bytes.
+  """
+  return tfc.ContinuousBatchedEntropyModel(
+      prior_shape=(int(cdf_offset.shape[0]),), cdf=cdf, cdf_offset=cdf_offset, coding_rank=3,
+      compression=True, offset_heuristic=False)
+
+
 class DeepSIC(tf.keras.Model):
   """Pre- or post-semantic DeepSIC, trained end to end on (image, label) batches.
 
@@ -104,10 +116,7 @@ class DeepSIC(tf.keras.Model):
           self.prior, coding_rank=3, compression=True, stateless=True, offset_heuristic=False)
       return stateless.cdf, stateless.cdf_offset
 
-    cdf, cdf_offset = tables()
-    return tfc.ContinuousBatchedEntropyModel(
-        prior_shape=self.prior.batch_shape, cdf=cdf, cdf_offset=cdf_offset, coding_rank=3,
-        compression=True, offset_heuristic=False)
+    return coding_model(*tables())
 
   def _code(self, images: tf.Tensor, training: bool | None
             ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -160,8 +169,9 @@ class DeepSIC(tf.keras.Model):
     images, labels = data
     with tf.GradientTape() as tape:
       loss, values, logits = self._objective(images, labels, training=True)
+      share = replica_share(loss)
     variables = self.trainable_variables
-    self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    self.optimizer.apply_gradients(zip(tape.gradient(share, variables), variables))
     return self._update(values, labels, logits)
 
   def test_step(self, data: Tuple[tf.Tensor, tf.Tensor]) -> Dict[str, tf.Tensor]:

@@ -30,7 +30,7 @@ class Decoded:
   class_name: str
 
 
-def _file_error(error: tf.errors.OpError) -> UserError:
+def file_error(error: tf.errors.OpError) -> UserError:
   """Our own assertion text where there is one, else a generic corrupt-file message."""
   match = _ASSERTION.search(error.message)
   return UserError(match.group(1).strip() if match else
@@ -67,7 +67,7 @@ class SavedCodec:
     try:
       outputs = self._module.signatures["decompress"](data=tf.constant(data))
     except tf.errors.OpError as error:
-      raise _file_error(error) from None
+      raise file_error(error) from None
     label = int(outputs["label"].numpy())
     return Decoded(outputs["image"].numpy(), label, self.class_names[label])
 
@@ -76,5 +76,5 @@ class SavedCodec:
     try:
       label = int(self._module.signatures["classify"](data=tf.constant(data))["label"].numpy())
     except tf.errors.OpError as error:
-      raise _file_error(error) from None
+      raise file_error(error) from None
     return Decoded(np.zeros((0, 0, 3), np.uint8), label, self.class_names[label])

@@ -2,16 +2,19 @@
 
 TF Serving has no tensorflow-compression range-coding ops, so this export stops at the
 quantised code: `serving_default` maps a batch of images to the integer codes
-(Eq. 1's ceil(2^(B-1) f), B bits each) and the class scores; `decode` maps codes back
-to images; `classify_codes` runs the head on decoded codes (post-semantic). Range coding
-the codes into files stays in the client library, next to the server.
+(Eq. 1's ceil(2^(B-1) f), B bits each), the class scores and the class; `decode` maps
+codes back to images; `classify_codes` runs the head on decoded codes (post-semantic);
+`info` hands out what the client needs to write files (`deepsic_tf.serving_client`):
+the config, the model id and the range coder's tables. Range coding stays client-side.
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
 from compression_eval.fileio import atomic_directory
-from deepsic_tf.exportable import Transforms, pad_to_multiple
+from compression_eval.padding import pad_to_multiple
+from deepsic_tf.codec import model_id
+from deepsic_tf.exportable import Transforms
 from deepsic_tf.models import DeepSIC
 
 
@@ -24,25 +27,35 @@ class ServingModule(tf.Module):
     self._transforms = Transforms.of(model)
     self._weights = self._transforms.weights
     self._quantizer = model.quantizer
+    self._model_id = model_id(model)
+    coder = model.entropy_model(compression=True)
+    self._cdf, self._cdf_offset = coder.cdf.numpy(), coder.cdf_offset.numpy()
+    self._class_names = list(model.config.class_names) or [
+        str(i) for i in range(model.config.num_classes)]
     channels = model.config.bottleneck_channels
     self.decode = tf.function(self._decode, input_signature=[
         tf.TensorSpec([None, None, None, channels], tf.int32, name="codes"),
         tf.TensorSpec([], tf.int32, name="height"), tf.TensorSpec([], tf.int32, name="width")])
     self.classify_codes = tf.function(self._classify_codes, input_signature=[
         tf.TensorSpec([None, None, None, channels], tf.int32, name="codes")])
+    # TF Serving's REST API refuses a signature without inputs (tensorflow/serving#1676),
+    # so `info` takes a scalar it ignores.
+    self.info = tf.function(self._info, input_signature=[
+        tf.TensorSpec([], tf.int32, name="unused")])
 
-  def _scores(self, features: tf.Tensor) -> tf.Tensor:
-    return tf.nn.softmax(self._transforms.head(features, training=False))
+  def _logits(self, features: tf.Tensor) -> tf.Tensor:
+    return self._transforms.head(features, training=False)
 
   @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
   def serving_default(self, images: tf.Tensor) -> dict:
-    """uint8 images (one size per batch) to int32 codes and class scores."""
+    """uint8 images (one size per batch) to int32 codes, class scores and class."""
     padded = pad_to_multiple(images, self._config.total_stride, row_axis=1)
     features = self._transforms.analysis(tf.cast(padded, tf.float32) / 255.0, training=False)
     codes = self._quantizer.quantize(features)
-    head_input = features if self._config.architecture == "pre" else (
-        self._quantizer.from_lattice(codes))
-    return {"codes": tf.cast(codes, tf.int32), "class_scores": self._scores(head_input)}
+    logits = self._logits(features if self._config.architecture == "pre" else
+                          self._quantizer.from_lattice(codes))
+    return {"codes": tf.cast(codes, tf.int32), "class_scores": tf.nn.softmax(logits),
+            "label": tf.argmax(logits, axis=-1, output_type=tf.int32)}
 
   def _decode(self, codes: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> dict:
     features = self._quantizer.from_lattice(tf.cast(codes, tf.float32))
@@ -50,14 +63,24 @@ class ServingModule(tf.Module):
     return {"images": tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)}
 
   def _classify_codes(self, codes: tf.Tensor) -> dict:
-    return {"class_scores": self._scores(self._quantizer.from_lattice(tf.cast(codes, tf.float32)))}
+    logits = self._logits(self._quantizer.from_lattice(tf.cast(codes, tf.float32)))
+    return {"class_scores": tf.nn.softmax(logits),
+            "label": tf.argmax(logits, axis=-1, output_type=tf.int32)}
+
+  def _info(self, unused: tf.Tensor) -> dict:  # pylint: disable=unused-argument
+    return {"config": tf.constant(self._config.to_json()),
+            "model_id": tf.constant(self._model_id, tf.int64),
+            "class_names": tf.constant(self._class_names),
+            "cdf": tf.constant(self._cdf), "cdf_offset": tf.constant(self._cdf_offset)}
+
+  def signatures(self) -> dict:
+    return {"serving_default": self.serving_default, "decode": self.decode,
+            "classify_codes": self.classify_codes, "info": self.info}
 
 
 def export(model: DeepSIC, path: str) -> ServingModule:
   """Writes the serving SavedModel (loads in stock TensorFlow and TF Serving)."""
   module = ServingModule(model)
   with atomic_directory(path) as staging:
-    tf.saved_model.save(module, str(staging), signatures={
-        "serving_default": module.serving_default, "decode": module.decode,
-        "classify_codes": module.classify_codes})
+    tf.saved_model.save(module, str(staging), signatures=module.signatures())
   return module

@@ -1,7 +1,8 @@
 """The R2I and IR2I codecs' neural half as a tf.Module, exportable as a SavedModel.
 
 `encode` takes a batch of 32x32 blocks to the bits of every stage; `decode` takes the
-bits of the first k stages to the k reconstructions. An IR2I codec also has `inpaint`
+bits of the first k stages to the k reconstructions; `serving_default` (R2I) takes
+whole images to their bits, in one call for TF Serving. An IR2I codec also has `inpaint`
 (masked 64x64 contexts to predicted blocks), and its `encode` and `decode` take each
 block's inpainting beside it. The rest of the codec (padding,
 blocks, packing, the file format) is vectorised numpy in `r2i_tf.saved_codec`, so the
@@ -17,6 +18,7 @@ from typing import List, Union
 import tensorflow as tf
 
 from compression_eval.fileio import atomic_directory
+from compression_eval.padding import pad_to_multiple
 from r2i_tf.binarizer import from_bits, to_bits
 from r2i_tf.config import CODE_SIDE, PATCH_SIZE, IR2IConfig
 from r2i_tf.inpainting import CONTEXT
@@ -71,8 +73,11 @@ class CodecModule(tf.Module):
                            else model.config).code_channels
     self._model_id = model_id(model)
 
-  @tf.function(input_signature=[])
-  def info(self) -> dict:
+  # TF Serving's REST API refuses a signature without inputs (tensorflow/serving#1676),
+  # so `info` takes a scalar it ignores.
+  @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="unused")])
+  def info(self, unused: tf.Tensor) -> dict:  # pylint: disable=unused-argument
+    """What a client needs besides the signatures (`r2i_tf.serving_client`)."""
     return {"config": tf.constant(self._config.to_json()),
             "model_id": tf.constant(self._model_id, tf.int64)}
 
@@ -81,6 +86,23 @@ class CodecModule(tf.Module):
     """uint8 blocks (N, 32, 32, 3) to 0/1 bits (stages, N, 2, 2, C)."""
     codes = self._held.model.encode(tf.cast(blocks, tf.float32) / 255.0)
     return {"bits": to_bits(codes)}
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+  def serving_default(self, images: tf.Tensor) -> dict:
+    """uint8 images (one size per batch) to bits (N, stages, blocks, 2, 2, C), for TF Serving.
+
+    Blocks are in raster order, as `r2i_tf.blocks.to_blocks` cuts them, so
+    `r2i_tf.serving_client` packs the same files as the in-process codec.
+    """
+    padded = pad_to_multiple(images, PATCH_SIZE, row_axis=1)
+    shape = tf.shape(padded)
+    count, rows, cols = shape[0], shape[1] // PATCH_SIZE, shape[2] // PATCH_SIZE
+    blocks = tf.reshape(padded, [count, rows, PATCH_SIZE, cols, PATCH_SIZE, 3])
+    blocks = tf.reshape(tf.transpose(blocks, [0, 1, 3, 2, 4, 5]), [-1, PATCH_SIZE, PATCH_SIZE, 3])
+    bits = self.encode(blocks)["bits"]
+    bits = tf.reshape(bits, tf.concat([[self._config.stages, count, rows * cols],
+                                       tf.shape(bits)[2:]], 0))
+    return {"bits": tf.transpose(bits, [1, 0, 2, 3, 4, 5])}
 
   @tf.function
   def decode(self, bits: tf.Tensor) -> dict:
@@ -94,7 +116,8 @@ class CodecModule(tf.Module):
     """Traces `decode` for every stage count; returns the signatures to export."""
     for stages in range(1, self._config.stages + 1):
       full = self.decode.get_concrete_function(self.bits_spec(stages))
-    return {"info": self.info, "encode": self.encode, "decode": full}
+    return {"info": self.info, "encode": self.encode, "decode": full,
+            "serving_default": self.serving_default}
 
 
 class InpaintingCodecModule(CodecModule):
@@ -102,8 +125,12 @@ class InpaintingCodecModule(CodecModule):
 
   The inpainting is on the [-1, 1] scale, as the network gives it; the client
   (`r2i_tf.scan`) builds the contexts from first-code reconstructions and keeps each
-  block's inpainting for the later stages.
+  block's inpainting for the later stages. A block's context needs its neighbours'
+  decoded first code, so an image is a sequence of calls that the client drives: there
+  is no one-call `serving_default`.
   """
+
+  serving_default = None
 
   @tf.function(input_signature=[tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32)])
   def inpaint(self, contexts: tf.Tensor) -> dict:

@@ -47,6 +47,17 @@ def _row_indexes(bits: np.ndarray) -> np.ndarray:
   return np.broadcast_to(indexes[:, np.newaxis, :], bits.shape)
 
 
+def ideal_bits(bits: np.ndarray, cols: int) -> float:
+  """The stage's rate under this model: the sum of -log2 P(bit) for the CDFs the coder uses.
+
+  A perfect arithmetic coder would spend exactly this; the range coder's files are
+  checked against it (benchmarks/rate_accounting.py).
+  """
+  grid = bits.reshape(-1, cols, int(np.prod(bits.shape[1:]))).astype(np.int32)
+  one = (_row_indexes(grid) + 0.5) / BINS
+  return float(-np.sum(np.where(grid == 1, np.log2(one), np.log2(1.0 - one))))
+
+
 def encode_stage(bits: np.ndarray, cols: int) -> bytes:
   """A stage's 0/1 bits (blocks, 2, 2, C) in raster order, blocks `cols` to a row, to bytes."""
   grid = bits.reshape(-1, cols, int(np.prod(bits.shape[1:]))).astype(np.int32)

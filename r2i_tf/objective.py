@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from compression_eval.training import replica_share
+
 
 class ObjectiveModel(tf.keras.Model):
   """A model trained by minimising `_objective(inputs, training)`."""
@@ -18,8 +20,8 @@ class ObjectiveModel(tf.keras.Model):
   def train_step(self, data):
     inputs = data[0] if isinstance(data, tuple) else data
     with tf.GradientTape() as tape:
-      loss = self._objective(inputs, training=True)
-    self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+      share = replica_share(self._objective(inputs, training=True))
+    self.optimizer.minimize(share, self.trainable_variables, tape=tape)
     return {metric.name: metric.result() for metric in self.metrics}
 
   def test_step(self, data):

@@ -1,8 +1,9 @@
 """Using an exported R2I or IR2I codec: images in, progressive files out, and back.
 
 The SavedModel (see `r2i_tf.codec`) runs the networks on batches of blocks; this
-wrapper pads and cuts images into blocks, packs the stages into the file format of
-`r2i_tf.bitstream` and maps bad input to one-line `UserError`s. Blocks go through the
+wrapper pads and cuts images into blocks, packs the stages into files with
+`r2i_tf.serving_client` (as a TF Serving client does) and maps bad input to one-line
+`UserError`s. Blocks go through the
 networks in chunks, so memory stays bounded on large images. An IR2I codec first
 inpaints and codes the blocks in scan order (`r2i_tf.scan`: wavefront or raster, same
 bytes and pixels); the stages after the first code then decode all blocks at once.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -18,9 +20,9 @@ import numpy as np
 import tensorflow as tf
 
 from compression_eval.errors import UserError
-from r2i_tf import bitstream, entropy, scan
+from r2i_tf import bitstream, scan
 from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
-from r2i_tf.config import CODE_SIDE, IR2IConfig, coder_config_from_json
+from r2i_tf.serving_client import ServingClient
 
 BLOCKS_PER_CALL = 1024  # 32x32 blocks per network call: 1M pixels
 
@@ -42,53 +44,54 @@ class SavedCodec:
                       "train one with scripts/train_r2i.py)")
     try:
       self._module = tf.saved_model.load(str(path))
-      info = self._module.signatures["info"]()
-      self.config = coder_config_from_json(info["config"].numpy().decode())
+      info = self._module.signatures["info"](unused=tf.constant(0))
     except (KeyError, TypeError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
     self.path = path
-    self.model_id = int(info["model_id"].numpy())
-    self.inpainting = isinstance(self.config, IR2IConfig)
-    self.coder_config = self.config.coder if self.inpainting else self.config
-    self.first_code_stages = self.config.first_code_stages if self.inpainting else 1
+    self.client = ServingClient({name: value.numpy() for name, value in info.items()})
+    self.config = self.client.config
+    self.model_id = self.client.model_id
+    self.inpainting = self.client.inpainting
+    self.coder_config = self.client.coder_config
+    self.first_code_stages = self.client.first_code_stages
+    self.network_seconds = 0.0  # time inside the networks, for benchmarks/run_all.py
 
-  def _code_shape(self, blocks: int) -> tuple:
-    return (blocks, CODE_SIDE, CODE_SIDE, self.coder_config.code_channels)
+  def _run(self, function: str, output: str, *inputs: np.ndarray) -> np.ndarray:
+    """One call of a SavedModel function; its time counts towards `network_seconds`."""
+    begin = time.perf_counter()
+    result = getattr(self._module, function)(*map(tf.constant, inputs))[output].numpy()
+    self.network_seconds += time.perf_counter() - begin
+    return result
 
   def _inpaint(self, contexts: np.ndarray) -> np.ndarray:
-    return self._module.inpaint(tf.constant(contexts))["inpainting"].numpy()
+    return self._run("inpaint", "inpainting", contexts)
 
   def _decode_first(self, bits: np.ndarray, inpaintings: np.ndarray) -> np.ndarray:
     """The first code's uint8 reconstruction from its bits (extra stages are ignored)."""
-    first = tf.constant(bits[:self.first_code_stages])
-    return self._module.decode(first, tf.constant(inpaintings))["images"].numpy()[-1]
+    return self._run("decode", "images", bits[:self.first_code_stages], inpaintings)[-1]
 
   def _encode(self, blocks: np.ndarray, rows: int, cols: int, scan_order: str) -> np.ndarray:
     """Every stage's bits (stages, N, 2, 2, C) of an image's blocks."""
     if not self.inpainting:
-      return np.concatenate([
-          self._module.encode(tf.constant(blocks[i:i + BLOCKS_PER_CALL]))["bits"].numpy()
-          for i in range(0, len(blocks), BLOCKS_PER_CALL)], axis=1)
+      return np.concatenate([self._run("encode", "bits", blocks[i:i + BLOCKS_PER_CALL])
+                             for i in range(0, len(blocks), BLOCKS_PER_CALL)], axis=1)
 
     def encode(group: np.ndarray, inpaintings: np.ndarray) -> np.ndarray:
-      return self._module.encode(tf.constant(group), tf.constant(inpaintings))["bits"].numpy()
+      return self._run("encode", "bits", group, inpaintings)
 
     return scan.encode_blocks(blocks, rows, cols, scan_order, self._inpaint, encode,
                               self._decode_first)[0]
 
   def _decode(self, bits: np.ndarray, rows: int, cols: int, scan_order: str) -> np.ndarray:
     """Every stage's uint8 blocks (k, N, 32, 32, 3) from k stages' bits (k, N, 2, 2, C)."""
-    count = bits.shape[1]
+    chunks = range(0, bits.shape[1], BLOCKS_PER_CALL)
     if not self.inpainting:
-      return np.concatenate([
-          self._module.decode(tf.constant(bits[:, i:i + BLOCKS_PER_CALL]))["images"].numpy()
-          for i in range(0, count, BLOCKS_PER_CALL)], axis=1)
+      return np.concatenate([self._run("decode", "images", bits[:, i:i + BLOCKS_PER_CALL])
+                             for i in chunks], axis=1)
     inpaintings = scan.decode_inpaintings(bits[:self.first_code_stages], rows, cols, scan_order,
                                           self._inpaint, self._decode_first)
-    return np.concatenate([
-        self._module.decode(tf.constant(bits[:, i:i + BLOCKS_PER_CALL]),
-                            tf.constant(inpaintings[i:i + BLOCKS_PER_CALL]))["images"].numpy()
-        for i in range(0, count, BLOCKS_PER_CALL)], axis=1)
+    return np.concatenate([self._run("decode", "images", bits[:, i:i + BLOCKS_PER_CALL],
+                                     inpaintings[i:i + BLOCKS_PER_CALL]) for i in chunks], axis=1)
 
   def compress(self, image: np.ndarray, stages: Optional[int] = None,
                entropy_coded: bool = False, scan_order: str = "wavefront") -> bytes:
@@ -104,30 +107,17 @@ class SavedCodec:
     height, width = image.shape[:2]
     if not (1 <= min(height, width) and max(height, width) <= bitstream.MAX_SIDE):
       raise UserError(f"image sides must be 1 to {bitstream.MAX_SIDE} pixels, got {height}x{width}")
-    stages = self.config.stages if stages is None else stages
-    if not self.first_code_stages <= stages <= self.config.stages:
-      raise UserError(f"--stages must be between {self.first_code_stages} and "
-                      f"{self.config.stages}, not {stages}")
-    rows, cols = grid_shape(height, width)
-    bits = self._encode(to_blocks(image), rows, cols, scan_order)
-    payloads = [entropy.encode_stage(bits[s], cols) if entropy_coded else
-                bitstream.pack_bits(bits[s]) for s in range(stages)]
-    return bitstream.pack(self.model_id, height, width, self.config.stages, payloads,
-                          entropy_coded, self.first_code_stages)
+    stages = self.client.stage_count(stages)  # checked before the networks run
+    return self.client.file(self.bits(image, scan_order), height, width, stages, entropy_coded)
 
-  def _stage_bytes(self, height: int, width: int) -> int:
-    return int(np.prod(grid_shape(height, width))) * self.coder_config.bits_per_block // 8
+  def bits(self, image: np.ndarray, scan_order: str = "wavefront") -> np.ndarray:
+    """Every stage's bits (stages, blocks, 2, 2, C) of a uint8 RGB image, blocks in raster order."""
+    rows, cols = grid_shape(*image.shape[:2])
+    return self._encode(to_blocks(image), rows, cols, scan_order)
 
   def parse(self, data: bytes) -> bitstream.Parsed:
     """Checks a file against this model (see `bitstream.parse`)."""
-    parsed = bitstream.parse(data, self.model_id, self._stage_bytes)
-    if (parsed.model_stages, parsed.first_code_stages) != (self.config.stages,
-                                                           self.first_code_stages):
-      raise bitstream.BitstreamError(
-          f"corrupt R2I file (it declares {parsed.model_stages} stages with a first code of "
-          f"{parsed.first_code_stages}, the model has {self.config.stages} and "
-          f"{self.first_code_stages})")
-    return parsed
+    return self.client.parse(data)
 
   def decode_parsed(self, parsed: bitstream.Parsed,
                     scan_order: str = "wavefront") -> List[np.ndarray]:
@@ -137,10 +127,7 @@ class SavedCodec:
     file holds at least the whole first code, which the inpainting needs.
     """
     rows, cols = grid_shape(parsed.height, parsed.width)
-    shape = self._code_shape(rows * cols)
-    bits = np.stack([entropy.decode_stage(p, shape, cols) if parsed.entropy_coded else
-                     bitstream.unpack_bits(p, shape) for p in parsed.payloads])
-    images = self._decode(bits, rows, cols, scan_order)
+    images = self._decode(self.client.stage_bits(parsed), rows, cols, scan_order)
     return [from_blocks(stage, parsed.height, parsed.width) for stage in images]
 
   def decode_stages(self, data: bytes) -> List[np.ndarray]:

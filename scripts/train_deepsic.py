@@ -104,7 +104,7 @@ def main(argv: List[str] | None = None) -> int:
           else f"DeepSIC {config.architecture}-semantic")
   print(f"Training {what} on {dataset} ({data.info.num_classes} "
         f"classes) for {preset.steps} steps of {preset.batch_size} x {preset.patch_size}^2 "
-        f"patches into {output}", flush=True)
+        f"patches{training.replicas_note(strategy)} into {output}", flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
                                  verbose=1 if sys.stdout.isatty() else 2)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):

@@ -102,7 +102,8 @@ def main(argv: List[str] | None = None) -> int:
   what = (f"the {args.network} inpainting network" if args.inpainting_only
           else f"R2I ({args.variant})")
   print(f"Training {what} on {args.dataset} for {preset.steps} steps of "
-        f"{preset.batch_size} {size}x{size} crops into {output}", flush=True)
+        f"{preset.batch_size} {size}x{size} crops{training.replicas_note(strategy)} into {output}",
+        flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
                                  verbose=1 if sys.stdout.isatty() else 2, inpainter=inpainter)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):

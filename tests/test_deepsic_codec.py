@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from compression_eval.errors import UserError
 from deepsic_tf import bitstream
-from deepsic_tf.exportable import pad_to_multiple
+from compression_eval.padding import pad_to_multiple
 from deepsic_tf.saved_codec import SavedCodec
 from tests.conftest import smooth_image
 

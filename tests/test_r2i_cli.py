@@ -85,25 +85,6 @@ def test_kodak_evaluation_gives_one_point_per_stage_and_bd_rate_vs_residual(
   assert "| r2i-decoding-" in (out / "kodak.md").read_text()
 
 
-def test_train_script_trains_exports_and_resumes_nothing_foreign(tmp_path):
-  for split, count in (("train", 4), ("val", 2)):
-    folder = tmp_path / "data" / split / "n01"
-    folder.mkdir(parents=True)
-    for index in range(count):
-      Image.fromarray(smooth_image(48, 64, seed=index)).save(folder / f"{index}.JPEG", "JPEG")
-  run = tmp_path / "run"
-  args = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path / 'data'}", "--steps", "2",
-          "--batch-size", "4", "--output", str(run), "--variant", "prediction"]
-  result = _run(*args, timeout=600)
-  assert result.returncode == 0, result.stderr[-3000:]
-  assert "Validation" in result.stdout and "stage 8" in result.stdout
-  summary = json.loads((run / "summary.json").read_text())
-  assert summary["config"]["variant"] == "prediction" and summary["steps"] == 2
-  assert (run / "codec" / "saved_model.pb").is_file()
-  assert any((run / "logs").rglob("events.out.tfevents.*"))
-  _one_line_error(_run(*args[:-1], "full"), "different model config")
-
-
 def test_ir2i_cli_scans_give_the_same_file_and_list_stages_from_the_first_code(
     ir2i_exported, tmp_path):
   Image.fromarray(smooth_image(50, 90, seed=2)).save(tmp_path / "photo.png")

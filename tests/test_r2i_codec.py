@@ -142,3 +142,8 @@ def test_adaptive_model_learns_skewed_bits_and_round_trips_any_grid():
   information = -(probability * np.log2(probability) +
                   (1 - probability) * np.log2(1 - probability)).sum() * 384 / 8
   assert len(payload) < 1.05 * information < 0.8 * bits.size / 8
+  # The range coder spends what its own model says, to within 1 % (plus its final bytes).
+  ideal = entropy.ideal_bits(bits, 24)
+  assert 0.99 * ideal <= 8 * len(payload) <= 1.01 * ideal + 32
+  # Constant bits cost almost nothing once the rows above have shown them.
+  assert entropy.ideal_bits(np.zeros_like(bits), 24) < 0.1 * bits.size

@@ -1,0 +1,72 @@
+"""What the benchmarks share: shipped codecs, Kodak images, timing, peak memory, output.
+
+Benchmarks are scripts, not tests: they print tables and write JSON. Learned codecs come
+from `saved_models/` (exported once into the work folder, as scripts/reproduce_tables.py
+does), so every figure is reproducible from the repository alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Sequence, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from compression_eval.errors import UserError  # pylint: disable=wrong-import-position
+from compression_eval.fileio import atomic_write_text  # pylint: disable=wrong-import-position
+
+# The shipped models the benchmarks time: a mid-rate DeepSIC, R2I with decoding
+# connections and IR2I (the paper's best of each family).
+MODELS = {"deepsic": "deepsic-pre-c16", "r2i": "r2i-decoding", "ir2i": "r2i-ir2i"}
+DEFAULT_WORK = REPO / "runs" / "benchmarks"
+
+
+def export(kind: str, work: Path = DEFAULT_WORK) -> Path:
+  """The codec SavedModel of a benchmarked shipped model (exported once, then reused)."""
+  from compression_eval import zoo  # pylint: disable=import-outside-toplevel
+  name = MODELS[kind]
+  folder = REPO / "saved_models" / name
+  if not folder.is_dir():
+    raise UserError(f"shipped model {folder} is missing")
+  return zoo.export_codec(zoo.by_name(name), folder, work / "exports")
+
+
+def kodak_paths(kodak_dir: str, count: int) -> List[Path]:
+  paths = sorted(Path(kodak_dir).glob("kodim*.png"))
+  if len(paths) < count:
+    raise UserError(f"{kodak_dir} holds {len(paths)} Kodak images, fewer than {count}")
+  return paths[:count]
+
+
+def seconds(call: Callable[[], Any]) -> Tuple[float, Any]:
+  start = time.perf_counter()
+  result = call()
+  return time.perf_counter() - start, result
+
+
+def median(values: Sequence[float]) -> float:
+  return statistics.median(values) if values else float("nan")
+
+
+def peak_rss_mb() -> float:
+  """This process's peak resident memory so far (Linux reports kilobytes)."""
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def table(title: str, header: Sequence[str], rows: List[Sequence[Any]]) -> str:
+  """A Markdown table, numbers as given (callers format them)."""
+  lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
+           "|" + "---|" * len(header)]
+  lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+  return "\n".join(lines) + "\n"
+
+
+def write_json(path: Path, figures: Dict[str, Any]) -> None:
+  atomic_write_text(path, json.dumps(figures, indent=2, default=float) + "\n")

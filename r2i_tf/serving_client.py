@@ -1,0 +1,117 @@
+"""R2I files from a model's bits, wherever they were computed: the client half of the codec.
+
+An R2I codec SavedModel has standard ops only, so it is its own TF Serving model: its
+`serving_default` maps a batch of images to every stage's bits. This client packs those
+bits into the progressive file format (`r2i_tf.bitstream`), range-coded or not, and reads
+files back into the bits `decode` takes. The in-process codec (`r2i_tf.saved_codec`) is
+a client too, over the same SavedModel loaded locally, so both write the same bytes.
+It needs the model's config and id alone: the outputs of its `info` signature.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, List, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from compression_eval import rest
+from compression_eval.errors import UserError
+from r2i_tf import bitstream, entropy
+from r2i_tf.blocks import grid_shape
+from r2i_tf.config import CODE_SIDE, IR2IConfig, coder_config_from_json
+
+INFO_OUTPUTS = ("config", "model_id")
+
+
+class ServingClient:
+  """Writes and reads the files of one R2I or IR2I model."""
+
+  def __init__(self, info: Mapping[str, Any]):
+    """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values)."""
+    try:
+      self.config = coder_config_from_json(rest.as_text(np.asarray(info["config"])))
+      self.model_id = int(np.asarray(info["model_id"]))
+    except (KeyError, TypeError, ValueError) as error:
+      raise UserError(f"not the info of an R2I codec SavedModel ({error})") from None
+    self.inpainting = isinstance(self.config, IR2IConfig)
+    self.coder_config = self.config.coder if self.inpainting else self.config
+    self.first_code_stages = self.config.first_code_stages if self.inpainting else 1
+
+  @classmethod
+  def from_saved_model(cls, path: str | os.PathLike) -> "ServingClient":
+    """The client for a codec SavedModel on this machine."""
+    try:
+      info = tf.saved_model.load(str(path)).signatures["info"](unused=tf.constant(0))
+    except (KeyError, TypeError, ValueError, OSError, tf.errors.OpError) as error:
+      raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
+    return cls({name: value.numpy() for name, value in info.items()})
+
+  def code_shape(self, blocks: int) -> tuple:
+    return (blocks, CODE_SIDE, CODE_SIDE, self.coder_config.code_channels)
+
+  def stage_count(self, stages: Optional[int]) -> int:
+    """The stages a file keeps: all by default, never fewer than the first code."""
+    stages = self.config.stages if stages is None else stages
+    if not self.first_code_stages <= stages <= self.config.stages:
+      raise UserError(f"--stages must be between {self.first_code_stages} and "
+                      f"{self.config.stages}, not {stages}")
+    return stages
+
+  def file(self, bits: np.ndarray, height: int, width: int, stages: Optional[int] = None,
+           entropy_coded: bool = False) -> bytes:
+    """The file of one image from its bits (stages, blocks, 2, 2, C), first `stages` kept.
+
+    `entropy_coded` range-codes each stage's bits (`r2i_tf.entropy`); otherwise they are
+    stored as they are, the paper's rate.
+    """
+    stages = self.stage_count(stages)
+    rows, cols = grid_shape(height, width)
+    expected = (self.config.stages,) + self.code_shape(rows * cols)
+    if bits.shape != expected:
+      raise UserError(f"bits of shape {bits.shape} are not those of a {height}x{width} image "
+                      f"for this model {expected}")
+    payloads = [entropy.encode_stage(bits[s], cols) if entropy_coded else
+                bitstream.pack_bits(bits[s]) for s in range(stages)]
+    return bitstream.pack(self.model_id, height, width, self.config.stages, payloads,
+                          entropy_coded, self.first_code_stages)
+
+  def files(self, bits: np.ndarray, height: int, width: int, stages: Optional[int] = None,
+            entropy_coded: bool = False) -> List[bytes]:
+    """One file per image from a `serving_default` answer (N, stages, blocks, 2, 2, C)."""
+    return [self.file(np.asarray(image_bits, np.uint8), height, width, stages, entropy_coded)
+            for image_bits in np.asarray(bits)]
+
+  def _stage_bytes(self, height: int, width: int) -> int:
+    return int(np.prod(grid_shape(height, width))) * self.coder_config.bits_per_block // 8
+
+  def parse(self, data: bytes) -> bitstream.Parsed:
+    """Checks a file against this model (see `bitstream.parse`)."""
+    parsed = bitstream.parse(data, self.model_id, self._stage_bytes)
+    if (parsed.model_stages, parsed.first_code_stages) != (self.config.stages,
+                                                           self.first_code_stages):
+      raise bitstream.BitstreamError(
+          f"corrupt R2I file (it declares {parsed.model_stages} stages with a first code of "
+          f"{parsed.first_code_stages}, the model has {self.config.stages} and "
+          f"{self.first_code_stages})")
+    return parsed
+
+  def stage_bits(self, parsed: bitstream.Parsed) -> np.ndarray:
+    """The bits (k, blocks, 2, 2, C) of the k complete stages of a parsed file."""
+    rows, cols = grid_shape(parsed.height, parsed.width)
+    shape = self.code_shape(rows * cols)
+    return np.stack([entropy.decode_stage(p, shape, cols) if parsed.entropy_coded else
+                     bitstream.unpack_bits(p, shape) for p in parsed.payloads])
+
+  def rest_compress_request(self, images: np.ndarray) -> str:
+    """The REST body of a `serving_default` request for same-size uint8 images (N, H, W, 3)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+      raise UserError(f"expected uint8 RGB images (N, H, W, 3), got {images.dtype} {images.shape}")
+    return rest.request_body("serving_default", {"images": images})
+
+  def files_from_rest(self, response: str | bytes, height: int, width: int,
+                      stages: Optional[int] = None, entropy_coded: bool = False) -> List[bytes]:
+    """The files of a REST `serving_default` answer for images of height x width."""
+    bits = rest.response_outputs(response, ["bits"])["bits"]
+    return self.files(bits, height, width, stages, entropy_coded)
