@@ -158,7 +158,7 @@ def ship(model: ZooModel, run: Path, destination: Path, command: str,
 
 
 # Raised whenever the exported signatures change, so that older exports are redone.
-EXPORT_LAYOUT = 2
+EXPORT_LAYOUT = 3
 
 
 def fingerprint(folder: Path) -> str:

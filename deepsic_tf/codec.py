@@ -29,7 +29,7 @@ def model_id(model: DeepSIC) -> int:
   """
   digest = hashlib.sha256(model.config.to_json().encode())
   for variable in Transforms.of(model).weights + list(model.prior.variables):
-    digest.update(variable.name.encode())
+    digest.update(str(variable.shape).encode())  # not the name: Keras numbers names per process
     digest.update(variable.numpy().tobytes())
   return int.from_bytes(digest.digest()[:4], "big")
 

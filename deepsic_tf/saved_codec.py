@@ -20,7 +20,7 @@ from compression_eval.errors import UserError
 from deepsic_tf.bitstream import ERROR_PREFIX
 from deepsic_tf.config import DeepSICConfig
 
-_ASSERTION = re.compile(re.escape(ERROR_PREFIX) + r"([^\]\n]*)")
+_ASSERTION = re.compile(re.escape(ERROR_PREFIX) + r"([^\]\n']*)")  # up to the quote TF adds
 
 
 @dataclasses.dataclass(frozen=True)

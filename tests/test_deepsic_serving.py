@@ -8,7 +8,7 @@ import tensorflow as tf
 from compression_eval.errors import UserError
 from compression_eval.rest import response_outputs
 from deepsic_tf import serving
-from deepsic_tf.codec import CodecModule
+from deepsic_tf.codec import CodecModule, model_id
 from deepsic_tf.serving_client import INFO_OUTPUTS, ServingClient
 from tests.conftest import smooth_image
 from tests.deepsic_fixtures import tiny_model
@@ -103,3 +103,8 @@ def test_client_refuses_foreign_files_and_mismatched_codes(serving_exports, code
     ServingClient({"config": "{}"})
   with pytest.raises(UserError, match="is not a DeepSIC serving SavedModel"):
     ServingClient.from_saved_model(serving_exports["post"] / "variables")
+
+
+def test_model_id_does_not_depend_on_how_many_models_the_process_built():
+  # Keras names the second model's variables conv2d_5 and so on; the id must not change.
+  assert model_id(tiny_model("post")) == model_id(tiny_model("post"))

@@ -8,9 +8,11 @@ import tensorflow as tf
 
 from compression_eval.errors import UserError
 from compression_eval.rest import response_outputs
+from r2i_tf.codec import model_id
 from r2i_tf.saved_codec import SavedCodec
 from r2i_tf.serving_client import INFO_OUTPUTS, ServingClient
 from tests.conftest import smooth_image
+from tests.r2i_fixtures import tiny_r2i
 from tests.serving_helpers import custom_ops, run_in_fresh_process, saved_model_cli, serve_rest
 
 
@@ -63,3 +65,7 @@ def test_client_refuses_bits_of_another_size_and_bad_info(r2i_exported, r2i_fore
     client.parse(SavedCodec(r2i_foreign).compress(smooth_image(32, 32)))
   with pytest.raises(UserError, match="not the info of an R2I codec"):
     ServingClient({"model_id": 3})
+
+
+def test_model_id_does_not_depend_on_how_many_models_the_process_built():
+  assert model_id(tiny_r2i()) == model_id(tiny_r2i())
