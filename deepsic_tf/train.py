@@ -51,11 +51,12 @@ def learning_rate_schedule(base: float, steps: int) -> tf.keras.optimizers.sched
 
 def load_split(dataset: str, split: str, manual_dir: Optional[str], data_dir: Optional[str],
                seed: int) -> Tuple[tf.data.Dataset, ClassificationInfo]:
-  """(image, label) pairs for a `--dataset` spec, or the built-in synthetic set."""
+  """(image, label) pairs for a `--dataset` spec (images as file bytes, which the patch
+  pipeline decodes patch by patch), or the built-in synthetic set (decoded images)."""
   if dataset == SYNTHETIC:
     return synthetic_dataset(split, seed=seed)
   return classification_dataset(dataset, split, manual_dir=manual_dir, data_dir=data_dir,
-                                shuffle=split == "train", seed=seed)
+                                shuffle=split == "train", seed=seed, encoded=True)
 
 
 @dataclasses.dataclass(frozen=True)

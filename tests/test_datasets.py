@@ -28,6 +28,7 @@ from compression_eval.datasets import classification, network
 from compression_eval.datasets.kodak import KODAK_FILES, KODAK_URL
 from compression_eval.errors import UserError
 from compression_eval.images import read_rgb8
+from tests.conftest import smooth_image
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 KODAK_DIR = SHARED_DATA / "kodak"
@@ -382,3 +383,41 @@ def test_reachability_probe_is_bounded_and_can_succeed():
   assert time.monotonic() - start < 2
   with socket.create_server(("127.0.0.1", 0)) as server:
     assert network.reachable(f"http://127.0.0.1:{server.getsockname()[1]}/")
+
+
+def _windows(image: np.ndarray, size: int) -> np.ndarray:
+  """Every size x size window of an image and its mirror image: (N, size, size, 3)."""
+  windows = np.lib.stride_tricks.sliding_window_view(image, (size, size, 3)).reshape(
+      -1, size, size, 3)
+  return np.concatenate([windows, windows[:, :, ::-1]])
+
+
+def test_patches_of_encoded_files_are_windows_of_the_decoded_images(tmp_path):
+  photo = smooth_image(100, 120)
+  Image.fromarray(photo).save(tmp_path / "big.jpg", quality=95)
+  Image.fromarray(photo[:20, :20]).save(tmp_path / "small.jpg", quality=95)
+  Image.fromarray(photo[:50, :60]).save(tmp_path / "lossless.png")
+  paths = [str(tmp_path / name) for name in ("big.jpg", "small.jpg", "lossless.png")]
+
+  def patches(seed: int) -> list:
+    batches = classification_pipeline(decode_files(paths, decode=False), patch_size=32,
+                                      batch_size=1, seed=seed, dtype=tf.uint8)
+    return [batch[0] for batch in batches.as_numpy_iterator()]
+
+  first = patches(seed=4)
+  assert [patch.shape for patch in first] == [(32, 32, 3)] * 3
+  for patch, path in zip(first, paths):
+    if "small" in path:
+      continue  # enlarged to cover the patch, so no window of the file's pixels
+    decoded = next(decode_files([path]).as_numpy_iterator())
+    difference = np.abs(_windows(decoded, 32).astype(int) - patch)
+    best = difference.mean(axis=(1, 2, 3)).argmin()
+    # A JPEG's window decoded alone differs from the whole decode only where chroma
+    # upsampling meets the window's edge: a few levels on a few pixels.
+    if path.endswith(".png"):
+      assert difference[best].max() == 0
+    else:
+      assert difference[best].mean() < 0.2 and difference[best].max() <= 8
+  for patch, again in zip(first, patches(seed=4)):
+    np.testing.assert_array_equal(patch, again)
+  assert any(not np.array_equal(a, b) for a, b in zip(first, patches(seed=5)))

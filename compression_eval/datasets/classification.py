@@ -48,10 +48,11 @@ class ClassificationInfo:
 
 
 def _folder(
-    path: str, split: str, shuffle: bool, seed: int | None
+    path: str, split: str, shuffle: bool, seed: int | None, encoded: bool
 ) -> tuple[tf.data.Dataset, ClassificationInfo]:
   source = ImageFolderSource.scan(path, split)
-  dataset = decode_files(source.paths, source.labels, shuffle=shuffle, seed=seed)
+  dataset = decode_files(source.paths, source.labels, shuffle=shuffle, seed=seed,
+                         decode=not encoded)
   return dataset, ClassificationInfo(source.num_classes, source.class_names, len(source))
 
 
@@ -71,6 +72,7 @@ def _tfds(
     manual_dir: str | os.PathLike | None,
     shuffle: bool,
     seed: int | None,
+    encoded: bool,
 ) -> tuple[tf.data.Dataset, ClassificationInfo]:
   builder = tfds_prepare.make_builder(name, data_dir)
   if name == "imagenet2012":
@@ -89,6 +91,7 @@ def _tfds(
       shuffle_files=shuffle,
       as_supervised=True,
       read_config=tfds.ReadConfig(shuffle_seed=seed),
+      decoders={"image": tfds.decode.SkipDecoding()} if encoded else None,
   )
   labels = builder.info.features["label"]
   info = ClassificationInfo(
@@ -105,6 +108,7 @@ def classification_dataset(
     manual_dir: str | os.PathLike | None = None,
     shuffle: bool = False,
     seed: int | None = None,
+    encoded: bool = False,
 ) -> tuple[tf.data.Dataset, ClassificationInfo]:
   """Resolves a `--dataset` spec to a dataset of (uint8 HxWx3 image, int64 label).
 
@@ -118,6 +122,8 @@ def classification_dataset(
     shuffle: shuffle file order (folder: every file; tfds: shards, whose examples tfds
       already shuffled when writing them).
     seed: makes `shuffle` reproducible.
+    encoded: give the image files' bytes instead of decoded images, for
+      `classification_pipeline` to decode only the patches it crops.
 
   Raises:
     UserError: unknown spec, missing folder, tars or split, or a download while offline.
@@ -126,7 +132,7 @@ def classification_dataset(
     path = spec[len("folder:"):]
     if not path:
       raise UserError(f"--dataset folder: needs a path, e.g. {_FOLDER_EXAMPLE}")
-    return _folder(path, split, shuffle, seed)
+    return _folder(path, split, shuffle, seed, encoded)
   if spec in ("imagenet2012", "imagenette"):
-    return _tfds(spec, split, data_dir, manual_dir, shuffle, seed)
+    return _tfds(spec, split, data_dir, manual_dir, shuffle, seed, encoded)
   raise UserError(f"unknown dataset {spec!r}; use one of: {SPEC_FORMS}")
