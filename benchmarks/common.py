@@ -1,4 +1,4 @@
-"""What the benchmarks share: shipped codecs, Kodak images, timing, peak memory, output.
+"""What the benchmarks share: shipped codecs, Kodak images, timing, output.
 
 Benchmarks are scripts, not tests: they print tables and write JSON. Learned codecs come
 from `saved_models/` (exported once into the work folder, as scripts/reproduce_tables.py
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -53,11 +52,6 @@ def seconds(call: Callable[[], Any]) -> Tuple[float, Any]:
 
 def median(values: Sequence[float]) -> float:
   return statistics.median(values) if values else float("nan")
-
-
-def peak_rss_mb() -> float:
-  """This process's peak resident memory so far (Linux reports kilobytes)."""
-  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def table(title: str, header: Sequence[str], rows: List[Sequence[Any]]) -> str:

@@ -17,8 +17,10 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_write_bytes
 
 # Pillow refuses images above this many pixels as possible decompression bombs; keep its
-# guard but allow large photos (e.g. 8000x6000) explicitly.
-Image.MAX_IMAGE_PIXELS = 16384 * 16384
+# guard but allow large photos (e.g. 8000x6000) explicitly. The codecs refuse files that
+# declare more, for the same reason (`check_pixel_count`).
+MAX_PIXELS = 16384 * 16384
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def to_rgb8(image: Image.Image) -> np.ndarray:
@@ -45,16 +47,33 @@ def to_rgb8(image: Image.Image) -> np.ndarray:
   return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
-def read_rgb8(path: str | os.PathLike) -> np.ndarray:
-  """Reads an image file as uint8 RGB, or raises `UserError` naming the file."""
+def check_pixel_count(height: int, width: int, what: str, limit: int = MAX_PIXELS) -> None:
+  """Refuses a declared image size above `limit` pixels before anything of that size exists.
+
+  A few header bytes can declare a 65535x65535 image; decoding it would allocate
+  gigabytes and take hours, so like Pillow's decompression-bomb guard this fails first.
+  """
+  if height * width > limit:
+    raise UserError(f"{what} declares a {width}x{height} image, more than the "
+                    f"{limit / 2**20:g} Mpixel limit")
+
+
+def read_rgb8(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+  """Reads an image file as uint8 RGB, or raises `UserError` naming the file.
+
+  The size in the file's header is checked against `max_pixels` before any pixel is
+  decoded.
+  """
   path = Path(path)
   if not path.is_file():
     raise UserError(f"image not found: {path}")
   try:
     with Image.open(path) as image:
+      check_pixel_count(image.height, image.width, f"image {path}", max_pixels)
       image.load()
       return to_rgb8(image)
-  except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+  except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError,
+          SyntaxError) as error:
     raise UserError(f"cannot read image {path}: {error}") from None
 
 

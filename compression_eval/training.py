@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from compression_eval import shipped
 from compression_eval.errors import UserError
-from compression_eval.fileio import atomic_write_text
+from compression_eval.fileio import atomic_directory, atomic_write_text
 
 
 def step_schedule(base: float, steps: int, drops: Sequence[float],
@@ -79,10 +79,31 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
           and "chief" not in resolver.cluster_spec().jobs)
 
 
-def standard_callbacks(output: Path) -> List[tf.keras.callbacks.Callback]:
-  """Resume after a kill, TensorBoard logs, and stop on a NaN loss."""
+# Steps between backups: a killed run repeats at most this many. A backup of a `cpu` model
+# and its optimizer takes well under a second.
+BACKUP_EVERY = 100
+
+
+class ResumeNote(tf.keras.callbacks.Callback):
+  """Says where a rerun picks up, once BackupAndRestore (before it in the list) restored it."""
+
+  def __init__(self, steps: int):
+    super().__init__()
+    self.steps = steps
+
+  def on_train_begin(self, logs=None) -> None:
+    done = int(self.model.optimizer.iterations.numpy())
+    if done:
+      print(f"Resumed from the backup at step {done} of {self.steps}", flush=True)
+
+
+def standard_callbacks(output: Path, steps: int,
+                       backup_every: int = BACKUP_EVERY) -> List[tf.keras.callbacks.Callback]:
+  """Resume after a kill (from the last of the backups every `backup_every` steps),
+  TensorBoard logs, and stop on a NaN loss."""
   return [
-      tf.keras.callbacks.BackupAndRestore(str(output / "backup")),
+      tf.keras.callbacks.BackupAndRestore(str(output / "backup"), save_freq=backup_every),
+      ResumeNote(steps),
       tf.keras.callbacks.TensorBoard(str(output / "logs"), update_freq=50),
       tf.keras.callbacks.TerminateOnNaN(),
   ]
@@ -90,8 +111,12 @@ def standard_callbacks(output: Path) -> List[tf.keras.callbacks.Callback]:
 
 def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.data.Dataset,
         steps: int, steps_per_epoch: int, output: Path, strategy: tf.distribute.Strategy,
-        verbose: int = 1) -> Tuple[tf.keras.Model, Dict[str, float]]:
+        verbose: int = 1, backup_every: int = BACKUP_EVERY
+        ) -> Tuple[tf.keras.Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
+
+  A rerun after a kill resumes from the last backup, inside its epoch, so the run still
+  takes exactly `steps` optimizer steps (the model's `optimizer.iterations`).
 
   Args:
     build: makes the compiled model, given the number of steps its schedule spans.
@@ -103,7 +128,8 @@ def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.
   with strategy.scope():
     model = build(epochs * steps_per_epoch)
   history = model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                      callbacks=standard_callbacks(output), verbose=verbose)
+                      callbacks=standard_callbacks(output, epochs * steps_per_epoch,
+                                                   backup_every), verbose=verbose)
   if any(math.isnan(value) for value in history.history.get("loss", [])):
     raise UserError("training diverged (loss is NaN); try a lower learning rate")
   results = model.evaluate(val, verbose=0, return_dict=True)
@@ -111,10 +137,12 @@ def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.
 
 
 def save_model(model: tf.keras.Model, config_json: str, folder: Path) -> None:
-  """Config JSON and final weights, from which a model and its exports are rebuilt."""
-  folder.mkdir(parents=True, exist_ok=True)
-  model.save_weights(str(folder / "weights"))
-  atomic_write_text(folder / "config.json", config_json + "\n")
+  """Config JSON and final weights, from which a model and its exports are rebuilt;
+  written as one folder (`atomic_directory`), so a kill never leaves weights without
+  their config or half of either."""
+  with atomic_directory(folder) as staging:
+    model.save_weights(str(staging / "weights"))
+    atomic_write_text(staging / "config.json", config_json + "\n")
 
 
 def save_from_every_worker(model: tf.keras.Model, config_json: str, folder: Path,

@@ -46,6 +46,14 @@ def label_bytes_for(label_bits: int) -> int:
   return (label_bits + 7) // 8
 
 
+def declared_size(data: bytes) -> tuple[int, int] | None:
+  """(height, width) a file's header declares, read without checking it; None if it has
+  none. Lets a reader refuse an absurd size before the graph decodes anything."""
+  if len(data) < 13 or data[:4] != MAGIC:
+    return None
+  return int.from_bytes(data[9:11], "big"), int.from_bytes(data[11:13], "big")
+
+
 def _to_bytes(value: tf.Tensor, width: int) -> tf.Tensor:
   """A non-negative integer as `width` big-endian bytes (a scalar string)."""
   value = tf.cast(value, tf.int64)

@@ -19,6 +19,7 @@ from compression_eval.padding import pad_to_multiple
 from deepsic_tf import bitstream
 from deepsic_tf.exportable import Transforms
 from deepsic_tf.models import DeepSIC
+from deepsic_tf.tiling import Tiles
 
 
 def model_id(model: DeepSIC) -> int:
@@ -37,13 +38,13 @@ def model_id(model: DeepSIC) -> int:
 class CodecModule(tf.Module):
   """Compress / decompress / classify on files, for one trained `DeepSIC`."""
 
-  def __init__(self, model: DeepSIC):
+  def __init__(self, model: DeepSIC, tiles: Tiles = Tiles()):
     super().__init__(name="deepsic_codec")
     config = model.config
     self._config = config
     self._model_id = model_id(model)
     self._label_bytes = bitstream.label_bytes_for(config.label_bits)
-    self._transforms = Transforms.of(model)
+    self._transforms = Transforms.of(model, tiles)
     self._weights = self._transforms.weights
     self.quantizer = model.quantizer
     self.entropy_model = model.entropy_model(compression=True)
@@ -65,8 +66,7 @@ class CodecModule(tf.Module):
     with tf.control_dependencies([tf.debugging.Assert(size_ok, [
         "image sides must be between 1 and 65535 pixels"])]):
       padded = pad_to_multiple(image, self._config.total_stride, row_axis=0)
-    pixels = tf.cast(padded, tf.float32)[tf.newaxis] / 255.0
-    features = self._transforms.analysis(pixels, training=False)
+    features = self._transforms.features(padded[tf.newaxis])
     payload = self.entropy_model.compress(self.quantizer.to_lattice(features))[0]
     if self._config.architecture == "pre":
       label = tf.argmax(self._transforms.head(features, training=False)[0])
@@ -90,9 +90,7 @@ class CodecModule(tf.Module):
     """A file's bytes to (uint8 RGB image, class index)."""
     parsed = self._parse(data)
     features = self._decode_features(parsed)
-    pixels = self._transforms.synthesis(features, training=False)
-    pixels = pixels[0, :parsed.height, :parsed.width]
-    image = tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)
+    image = self._transforms.pixels(features)[0, :parsed.height, :parsed.width]
     return {"image": image, "label": self._label(parsed, features)}
 
   @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
@@ -113,9 +111,9 @@ class CodecModule(tf.Module):
             "classify": self.classify, "info": self.info}
 
 
-def export(model: DeepSIC, path: str) -> CodecModule:
+def export(model: DeepSIC, path: str, tiles: Tiles = Tiles()) -> CodecModule:
   """Writes the codec SavedModel (needs tensorflow_compression's ops to load)."""
-  module = CodecModule(model)
+  module = CodecModule(model, tiles)
   with atomic_directory(path) as staging:
     tf.saved_model.save(module, str(staging), signatures=module.signatures())
   return module

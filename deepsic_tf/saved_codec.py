@@ -17,7 +17,8 @@ import tensorflow as tf
 import tensorflow_compression  # noqa: F401  pylint: disable=unused-import  (registers range-coding ops)
 
 from compression_eval.errors import UserError
-from deepsic_tf.bitstream import ERROR_PREFIX
+from compression_eval.images import MAX_PIXELS, check_pixel_count
+from deepsic_tf.bitstream import ERROR_PREFIX, declared_size
 from deepsic_tf.config import DeepSICConfig
 
 _ASSERTION = re.compile(re.escape(ERROR_PREFIX) + r"([^\]\n']*)")  # up to the quote TF adds
@@ -40,7 +41,8 @@ def file_error(error: tf.errors.OpError) -> UserError:
 class SavedCodec:
   """A loaded codec SavedModel."""
 
-  def __init__(self, path: str | os.PathLike):
+  def __init__(self, path: str | os.PathLike, max_pixels: int = MAX_PIXELS):
+    """`max_pixels`: files declaring a larger image are refused before decoding."""
     path = Path(path)
     if not (path / "saved_model.pb").is_file():
       raise UserError(f"no DeepSIC codec SavedModel at {path} (expected {path}/saved_model.pb; "
@@ -51,6 +53,7 @@ class SavedCodec:
     except (KeyError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not a DeepSIC codec SavedModel ({type(error).__name__})") from None
     self.path = path
+    self.max_pixels = max_pixels
     self.config = DeepSICConfig.from_json(info["config"].numpy().decode())
     self.model_id = int(info["model_id"].numpy())
     self.class_names: List[str] = [name.decode() for name in info["class_names"].numpy()]
@@ -63,18 +66,22 @@ class SavedCodec:
       raise UserError(f"image sides must be 1 to 65535 pixels, got {image.shape[:2]}")
     return self._module.signatures["compress"](image=tf.constant(image))["file"].numpy()
 
-  def decompress(self, data: bytes) -> Decoded:
+  def _run(self, signature: str, data: bytes) -> dict:
+    """A file-reading signature's outputs, after refusing an absurd declared size."""
+    size = declared_size(data)
+    if size is not None:
+      check_pixel_count(*size, what="the DeepSIC file", limit=self.max_pixels)
     try:
-      outputs = self._module.signatures["decompress"](data=tf.constant(data))
+      return self._module.signatures[signature](data=tf.constant(data))
     except tf.errors.OpError as error:
       raise file_error(error) from None
+
+  def decompress(self, data: bytes) -> Decoded:
+    outputs = self._run("decompress", data)
     label = int(outputs["label"].numpy())
     return Decoded(outputs["image"].numpy(), label, self.class_names[label])
 
   def classify(self, data: bytes) -> Decoded:
     """The class alone (image left empty); post-semantic reconstructs no pixels."""
-    try:
-      label = int(self._module.signatures["classify"](data=tf.constant(data))["label"].numpy())
-    except tf.errors.OpError as error:
-      raise file_error(error) from None
+    label = int(self._run("classify", data)["label"].numpy())
     return Decoded(np.zeros((0, 0, 3), np.uint8), label, self.class_names[label])

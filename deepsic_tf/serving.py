@@ -50,7 +50,7 @@ class ServingModule(tf.Module):
   def serving_default(self, images: tf.Tensor) -> dict:
     """uint8 images (one size per batch) to int32 codes, class scores and class."""
     padded = pad_to_multiple(images, self._config.total_stride, row_axis=1)
-    features = self._transforms.analysis(tf.cast(padded, tf.float32) / 255.0, training=False)
+    features = self._transforms.features(padded)
     codes = self._quantizer.quantize(features)
     logits = self._logits(features if self._config.architecture == "pre" else
                           self._quantizer.from_lattice(codes))
@@ -59,8 +59,7 @@ class ServingModule(tf.Module):
 
   def _decode(self, codes: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> dict:
     features = self._quantizer.from_lattice(tf.cast(codes, tf.float32))
-    pixels = self._transforms.synthesis(features, training=False)[:, :height, :width]
-    return {"images": tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)}
+    return {"images": self._transforms.pixels(features)[:, :height, :width]}
 
   def _classify_codes(self, codes: tf.Tensor) -> dict:
     logits = self._logits(self._quantizer.from_lattice(tf.cast(codes, tf.float32)))

@@ -19,6 +19,7 @@ import tensorflow_compression  # noqa: F401  pylint: disable=unused-import  (reg
 
 from compression_eval import rest
 from compression_eval.errors import UserError
+from compression_eval.images import MAX_PIXELS, check_pixel_count
 from deepsic_tf import bitstream
 from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.models import coding_model
@@ -40,8 +41,10 @@ class FileCodes:
 class ServingClient:
   """Writes and reads the files of one served DeepSIC model."""
 
-  def __init__(self, info: Mapping[str, Any]):
-    """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values)."""
+  def __init__(self, info: Mapping[str, Any], max_pixels: int = MAX_PIXELS):
+    """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values);
+    files declaring more than `max_pixels` are refused before decoding."""
+    self.max_pixels = max_pixels
     try:
       self.config = DeepSICConfig.from_json(rest.as_text(np.asarray(info["config"])))
       self.model_id = int(np.asarray(info["model_id"]))
@@ -91,6 +94,7 @@ class ServingClient:
       parsed = bitstream.unpack(tf.constant(data), self.model_id, self._label_bytes,
                                 self.config.num_classes)
       height, width = int(parsed.height), int(parsed.width)
+      check_pixel_count(height, width, what="the DeepSIC file", limit=self.max_pixels)
       codes = self._coder.decompress(parsed.payload[tf.newaxis], self.latent_shape(height, width))
     except tf.errors.OpError as error:
       raise file_error(error) from None

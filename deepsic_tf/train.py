@@ -98,10 +98,12 @@ def build_model(config: DeepSICConfig, preset: TrainPreset, steps: int) -> Model
 
 
 def fit(config: DeepSICConfig, preset: TrainPreset, data: Data, output: Path,
-        strategy: tf.distribute.Strategy, verbose: int = 1) -> Tuple[Model, Dict[str, float]]:
+        strategy: tf.distribute.Strategy, verbose: int = 1,
+        backup_every: int = training.BACKUP_EVERY) -> Tuple[Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics."""
   return training.fit(lambda steps: build_model(config, preset, steps), data.train, data.val,
-                      preset.steps, preset.steps_per_epoch, output, strategy, verbose)
+                      preset.steps, preset.steps_per_epoch, output, strategy, verbose,
+                      backup_every)
 
 
 def _built(config: DeepSICConfig) -> Model:

@@ -20,11 +20,12 @@ import numpy as np
 import tensorflow as tf
 
 from compression_eval.errors import UserError
+from compression_eval.images import MAX_PIXELS
 from r2i_tf import bitstream, scan
 from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
 from r2i_tf.serving_client import ServingClient
 
-BLOCKS_PER_CALL = 1024  # 32x32 blocks per network call: 1M pixels
+BLOCKS_PER_CALL = 1024  # 32x32 blocks per network call: 1M pixels, a few hundred MB of activations
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +38,11 @@ class Decoded:
 class SavedCodec:
   """A loaded R2I or IR2I codec SavedModel."""
 
-  def __init__(self, path: str | os.PathLike):
+  def __init__(self, path: str | os.PathLike, blocks_per_call: int = BLOCKS_PER_CALL,
+               max_pixels: int = MAX_PIXELS):
+    """`blocks_per_call` bounds the networks' working memory; it changes no byte or pixel
+    (each block is coded on its own). Files declaring more than `max_pixels` are refused
+    before decoding."""
     path = Path(path)
     if not (path / "saved_model.pb").is_file():
       raise UserError(f"no R2I codec SavedModel at {path} (expected {path}/saved_model.pb; "
@@ -48,7 +53,9 @@ class SavedCodec:
     except (KeyError, TypeError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
     self.path = path
-    self.client = ServingClient({name: value.numpy() for name, value in info.items()})
+    self._chunk = blocks_per_call
+    self.client = ServingClient({name: value.numpy() for name, value in info.items()},
+                                max_pixels)
     self.config = self.client.config
     self.model_id = self.client.model_id
     self.inpainting = self.client.inpainting
@@ -73,8 +80,8 @@ class SavedCodec:
   def _encode(self, blocks: np.ndarray, rows: int, cols: int, scan_order: str) -> np.ndarray:
     """Every stage's bits (stages, N, 2, 2, C) of an image's blocks."""
     if not self.inpainting:
-      return np.concatenate([self._run("encode", "bits", blocks[i:i + BLOCKS_PER_CALL])
-                             for i in range(0, len(blocks), BLOCKS_PER_CALL)], axis=1)
+      return np.concatenate([self._run("encode", "bits", blocks[i:i + self._chunk])
+                             for i in range(0, len(blocks), self._chunk)], axis=1)
 
     def encode(group: np.ndarray, inpaintings: np.ndarray) -> np.ndarray:
       return self._run("encode", "bits", group, inpaintings)
@@ -82,16 +89,21 @@ class SavedCodec:
     return scan.encode_blocks(blocks, rows, cols, scan_order, self._inpaint, encode,
                               self._decode_first)[0]
 
-  def _decode(self, bits: np.ndarray, rows: int, cols: int, scan_order: str) -> np.ndarray:
-    """Every stage's uint8 blocks (k, N, 32, 32, 3) from k stages' bits (k, N, 2, 2, C)."""
-    chunks = range(0, bits.shape[1], BLOCKS_PER_CALL)
-    if not self.inpainting:
-      return np.concatenate([self._run("decode", "images", bits[:, i:i + BLOCKS_PER_CALL])
-                             for i in chunks], axis=1)
-    inpaintings = scan.decode_inpaintings(bits[:self.first_code_stages], rows, cols, scan_order,
-                                          self._inpaint, self._decode_first)
-    return np.concatenate([self._run("decode", "images", bits[:, i:i + BLOCKS_PER_CALL],
-                                     inpaintings[i:i + BLOCKS_PER_CALL]) for i in chunks], axis=1)
+  def _decode(self, bits: np.ndarray, rows: int, cols: int, scan_order: str,
+              last_only: bool = False) -> np.ndarray:
+    """Every stage's uint8 blocks (k, N, 32, 32, 3) from k stages' bits (k, N, 2, 2, C);
+    with `last_only`, the last stage's alone (1, N, 32, 32, 3), which is all a large
+    image's decompress keeps."""
+    inpaintings = None
+    if self.inpainting:
+      inpaintings = scan.decode_inpaintings(bits[:self.first_code_stages], rows, cols,
+                                            scan_order, self._inpaint, self._decode_first)
+    chunks = []
+    for i in range(0, bits.shape[1], self._chunk):
+      extra = () if inpaintings is None else (inpaintings[i:i + self._chunk],)
+      images = self._run("decode", "images", bits[:, i:i + self._chunk], *extra)
+      chunks.append(images[-1:].copy() if last_only else images)  # not a view of all k
+    return np.concatenate(chunks, axis=1)
 
   def compress(self, image: np.ndarray, stages: Optional[int] = None,
                entropy_coded: bool = False, scan_order: str = "wavefront") -> bytes:
@@ -119,15 +131,15 @@ class SavedCodec:
     """Checks a file against this model (see `bitstream.parse`)."""
     return self.client.parse(data)
 
-  def decode_parsed(self, parsed: bitstream.Parsed,
-                    scan_order: str = "wavefront") -> List[np.ndarray]:
-    """Every stage's image of a file `parse` has checked, from stage 1.
+  def decode_parsed(self, parsed: bitstream.Parsed, scan_order: str = "wavefront",
+                    last_only: bool = False) -> List[np.ndarray]:
+    """Every stage's image of a file `parse` has checked, from stage 1 (or the last's alone).
 
     For IR2I the images of stages inside the first code are intermediate results: a
     file holds at least the whole first code, which the inpainting needs.
     """
     rows, cols = grid_shape(parsed.height, parsed.width)
-    images = self._decode(self.client.stage_bits(parsed), rows, cols, scan_order)
+    images = self._decode(self.client.stage_bits(parsed), rows, cols, scan_order, last_only)
     return [from_blocks(stage, parsed.height, parsed.width) for stage in images]
 
   def decode_stages(self, data: bytes) -> List[np.ndarray]:
@@ -137,5 +149,5 @@ class SavedCodec:
   def decompress(self, data: bytes, scan_order: str = "wavefront") -> Decoded:
     """The image of the last complete stage in the file."""
     parsed = self.parse(data)
-    return Decoded(self.decode_parsed(parsed, scan_order)[-1], len(parsed.payloads),
-                   parsed.stages_written)
+    image = self.decode_parsed(parsed, scan_order, last_only=True)[0]
+    return Decoded(image, len(parsed.payloads), parsed.stages_written)

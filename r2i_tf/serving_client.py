@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from compression_eval import rest
 from compression_eval.errors import UserError
+from compression_eval.images import MAX_PIXELS, check_pixel_count
 from r2i_tf import bitstream, entropy
 from r2i_tf.blocks import grid_shape
 from r2i_tf.config import CODE_SIDE, IR2IConfig, coder_config_from_json
@@ -27,8 +28,10 @@ INFO_OUTPUTS = ("config", "model_id")
 class ServingClient:
   """Writes and reads the files of one R2I or IR2I model."""
 
-  def __init__(self, info: Mapping[str, Any]):
-    """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values)."""
+  def __init__(self, info: Mapping[str, Any], max_pixels: int = MAX_PIXELS):
+    """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values);
+    files declaring more than `max_pixels` are refused before decoding."""
+    self.max_pixels = max_pixels
     try:
       self.config = coder_config_from_json(rest.as_text(np.asarray(info["config"])))
       self.model_id = int(np.asarray(info["model_id"]))
@@ -94,6 +97,7 @@ class ServingClient:
           f"corrupt R2I file (it declares {parsed.model_stages} stages with a first code of "
           f"{parsed.first_code_stages}, the model has {self.config.stages} and "
           f"{self.first_code_stages})")
+    check_pixel_count(parsed.height, parsed.width, what="the R2I file", limit=self.max_pixels)
     return parsed
 
   def stage_bits(self, parsed: bitstream.Parsed) -> np.ndarray:

@@ -124,10 +124,12 @@ def build_model(config: AnyConfig, preset: TrainPreset, steps: int,
 
 def fit(config: AnyConfig, preset: TrainPreset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1,
-        inpainter: Optional[InpaintingModel] = None) -> Tuple[AnyModel, Dict[str, float]]:
+        inpainter: Optional[InpaintingModel] = None,
+        backup_every: int = training.BACKUP_EVERY) -> Tuple[AnyModel, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics."""
   return training.fit(lambda steps: build_model(config, preset, steps, inpainter), data.train,
-                      data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose)
+                      data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose,
+                      backup_every)
 
 
 def parse_config(text: str) -> AnyConfig:

@@ -56,6 +56,9 @@ def parse_args(argv: List[str]):
                       default="default", help="tf.distribute strategy; multiworker reads TF_CONFIG")
   parser.add_argument("--output", default="runs/deepsic", help="run folder")
   parser.add_argument("--kodak-dir", help="after training, report Kodak bpp / PSNR / MS-SSIM")
+  parser.add_argument("--backup-every", type=int,
+                      help="steps between backups (default 100): a killed run, rerun with the "
+                      "same command, resumes from the last one")
   parser.add_argument("--seed", type=int, default=0)
   return parser.parse_args(argv)
 
@@ -63,7 +66,8 @@ def parse_args(argv: List[str]):
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
-  for name in ("steps", "batch_size", "patch_size", "bottleneck_channels", "learning_rate"):
+  for name in ("steps", "batch_size", "patch_size", "bottleneck_channels", "learning_rate",
+               "backup_every"):
     value = getattr(args, name)
     if value is not None and value <= 0:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
@@ -106,10 +110,12 @@ def main(argv: List[str] | None = None) -> int:
         f"classes) for {preset.steps} steps of {preset.batch_size} x {preset.patch_size}^2 "
         f"patches{training.replicas_note(strategy)} into {output}", flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
-                                 verbose=1 if sys.stdout.isatty() else 2)
+                                 verbose=1 if sys.stdout.isatty() else 2,
+                                 backup_every=args.backup_every or training.BACKUP_EVERY)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
   summary = {"dataset": dataset, "preset": args.preset, "steps": preset.steps,
+             "steps_trained": int(model.optimizer.iterations.numpy()),
              "config": dataclasses.asdict(config), "validation": val_metrics}
   print(f"Validation ({dataset}, center {preset.patch_size}^2 patches): "
         f"top-1 {val_metrics['top1']:.3f}, top-5 {val_metrics['top5']:.3f}"

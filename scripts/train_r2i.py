@@ -53,6 +53,9 @@ def parse_args(argv: List[str]):
                       default="default", help="tf.distribute strategy; multiworker reads TF_CONFIG")
   parser.add_argument("--output", help="run folder (default runs/r2i-VARIANT, or "
                       "runs/inpainter-NETWORK with --inpainting-only)")
+  parser.add_argument("--backup-every", type=int,
+                      help="steps between backups (default 100): a killed run, rerun with the "
+                      "same command, resumes from the last one")
   parser.add_argument("--seed", type=int, default=0)
   return parser.parse_args(argv)
 
@@ -60,7 +63,7 @@ def parse_args(argv: List[str]):
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
-  for name in ("steps", "batch_size", "learning_rate"):
+  for name in ("steps", "batch_size", "learning_rate", "backup_every"):
     value = getattr(args, name)
     if value is not None and value <= 0:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
@@ -105,10 +108,12 @@ def main(argv: List[str] | None = None) -> int:
         f"{preset.batch_size} {size}x{size} crops{training.replicas_note(strategy)} into {output}",
         flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
-                                 verbose=1 if sys.stdout.isatty() else 2, inpainter=inpainter)
+                                 verbose=1 if sys.stdout.isatty() else 2, inpainter=inpainter,
+                                 backup_every=args.backup_every or training.BACKUP_EVERY)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
   summary = {"dataset": args.dataset, "preset": args.preset, "steps": preset.steps,
+             "steps_trained": int(model.optimizer.iterations.numpy()),
              "batch_size": preset.batch_size, "config": dataclasses.asdict(config),
              "validation": val_metrics}
   training.write_summary(output / "summary.json", summary)

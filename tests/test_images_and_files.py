@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import os
+import random
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -9,6 +14,7 @@ from PIL import Image
 
 from compression_eval import fileio, images, published
 from compression_eval.errors import UserError
+from tests.conftest import REPO_ROOT
 
 
 def test_greyscale_rgba_palette_and_16_bit_become_rgb8(tmp_path):
@@ -77,3 +83,45 @@ def test_published_curves_load_in_both_layouts(anchors_dir):
   assert all(0 < value < 1 for value in tfc.results["ms-ssim-rgb"])
   with pytest.raises(UserError, match="not found"):
     published.load_published(anchors_dir / "nothing.json")
+
+
+_WRITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from compression_eval.fileio import atomic_directory, atomic_write_bytes
+    target, kind = Path(sys.argv[1]), sys.argv[2]
+    contents = [b"a" * 2_000_000, b"b" * 3_000_000]
+    for index in range(10**9):
+      content = contents[index % 2]
+      if kind == "file":
+        atomic_write_bytes(target, content)
+      else:
+        with atomic_directory(target) as staging:
+          for part in range(3):
+            (staging / f"part{part}").write_bytes(content)
+      if index == 1:
+        print("writing", flush=True)
+""")
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_killed_writer_leaves_the_old_file_or_the_new_one(tmp_path, kind):
+  """SIGKILL a process rewriting a file (a folder, as exports are) at random moments."""
+  target = tmp_path / "out"
+  complete = {b"a" * 2_000_000, b"b" * 3_000_000}
+  rng = random.Random(0)
+  for _ in range(8):
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(target), kind],
+                              cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "writing"
+    time.sleep(rng.uniform(0.0, 0.2))
+    writer.kill()
+    writer.wait()
+    writer.stdout.close()
+    if kind == "file":
+      assert target.read_bytes() in complete
+    else:
+      parts = sorted(target.iterdir())
+      assert [part.name for part in parts] == ["part0", "part1", "part2"]
+      contents = {part.read_bytes() for part in parts}
+      assert len(contents) == 1 and contents <= complete

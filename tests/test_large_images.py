@@ -1,0 +1,171 @@
+"""Large images: coded in tiles (DeepSIC) or chunks of blocks (R2I) with bounded memory,
+to the bytes of coding them whole."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deepsic_tf.codec import CodecModule
+from deepsic_tf.exportable import Transforms
+from deepsic_tf.tiling import Tiles, analysis_margin, synthesis_margin
+from r2i_tf.saved_codec import SavedCodec as R2ICodec
+from tests.conftest import REPO_ROOT, smooth_image
+from tests.deepsic_fixtures import tiny_model
+
+WHOLE = Tiles(8192, 8192)
+
+
+def photo_like(height: int, width: int, seed: int = 0) -> np.ndarray:
+  """A smooth image with noise, so that codes vary over the whole range."""
+  noise = np.random.default_rng(seed).normal(0, 12, (height, width, 3))
+  return np.clip(smooth_image(height, width, seed) + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("subsampling", [(4, 2, 2, 1), (2, 1, 1, 1)])
+def test_tile_margins_cover_the_transforms_receptive_fields(subsampling):
+  """A change at one pixel (one latent) moves no feature (pixel) beyond the margin."""
+  model = tiny_model("post", subsampling=subsampling)
+  stride = model.config.total_stride
+  image = photo_like(20 * stride, 20 * stride).astype(np.float32) / 255.0
+  centre = 10 * stride + stride // 2
+  changed = image.copy()
+  changed[centre, centre] = 1.0 - changed[centre, centre]
+  features = [model.analysis(tf.constant(x)[tf.newaxis], training=False)[0].numpy()
+              for x in (image, changed)]
+  rows, cols = np.nonzero((features[0] != features[1]).any(-1))
+  assert len(rows)
+  # Latent i covers pixels [i * stride, (i + 1) * stride): its distance from the change.
+  reach = np.maximum(np.abs(np.concatenate([rows, cols]) * stride + stride // 2 - centre)
+                     - stride // 2, 0)
+  assert reach.max() <= analysis_margin(model.config)
+
+  latents = features[0].copy()
+  latents[10, 10] = -latents[10, 10]
+  pixels = [model.synthesis(tf.constant(x)[tf.newaxis], training=False)[0].numpy()
+            for x in (features[0], latents)]
+  rows, cols = np.nonzero((pixels[0] != pixels[1]).any(-1))
+  assert len(rows)
+  assert np.abs(np.concatenate([rows, cols]) // stride - 10).max() <= synthesis_margin(
+      model.config)
+
+
+@pytest.mark.parametrize("architecture", ["pre", "post"])
+def test_tiled_coding_writes_the_bytes_of_coding_the_image_whole(tiny_models, architecture):
+  model = tiny_models[architecture]
+  whole, tiled = CodecModule(model, WHOLE), CodecModule(model, Tiles(64, 48))
+  image = tf.constant(photo_like(300, 440, seed=1))  # 5 x 7 tiles for f, 7 x 10 for g
+  data = whole.compress(image)["file"].numpy()
+  assert tiled.compress(image)["file"].numpy() == data
+  decoded = [module.decompress(tf.constant(data)) for module in (whole, tiled)]
+  np.testing.assert_array_equal(decoded[0]["image"].numpy(), decoded[1]["image"].numpy())
+  assert int(decoded[0]["label"]) == int(decoded[1]["label"])
+
+
+def test_tiled_features_differ_from_whole_ones_by_float_rounding_at_most(tiny_models):
+  """What the byte equality rests on: tiles change a feature by an ulp or two, not more
+  (the kernels sum in another order for other input shapes), so a code changes only if a
+  feature lies that close to a quantisation boundary."""
+  model = tiny_models["post"]
+  image = tf.constant(photo_like(300, 440, seed=2))[tf.newaxis]
+  padded = tf.pad(image, [[0, 0], [0, 4], [0, 8], [0, 0]], mode="SYMMETRIC")
+  whole = tf.function(Transforms.of(model, WHOLE).features)(padded)
+  tiled = tf.function(Transforms.of(model, Tiles(64, 48)).features)(padded)
+  np.testing.assert_allclose(tiled.numpy(), whole.numpy(), rtol=0, atol=1e-6)
+
+
+def test_r2i_chunks_of_blocks_write_the_bytes_of_one_call(r2i_exported):
+  image = photo_like(200, 264, seed=3)  # 7 x 9 blocks
+  whole, chunked = R2ICodec(r2i_exported, blocks_per_call=10_000), R2ICodec(
+      r2i_exported, blocks_per_call=5)
+  data = whole.compress(image)
+  assert chunked.compress(image) == data
+  np.testing.assert_array_equal(chunked.decompress(data).image, whole.decompress(data).image)
+
+
+_LARGE = textwrap.dedent("""
+    import hashlib, json, sys, time
+    import numpy as np, tensorflow as tf
+    from compression_eval import memory
+    from deepsic_tf.codec import CodecModule
+    from deepsic_tf.config import WIDTH_PRESETS, DeepSICConfig
+    from deepsic_tf.models import DeepSIC
+    from deepsic_tf.tiling import Tiles
+    from r2i_tf.saved_codec import SavedCodec
+    from tests.test_large_images import photo_like
+
+    def large(height, width):
+      return np.tile(photo_like(1000, 1000), (height // 1000 + 1, width // 1000 + 1, 1))[
+          :height, :width]
+
+    def measured(call):
+      memory.reset_peak()
+      before, start = memory.resident_mb(), time.perf_counter()
+      result = call()
+      return result, memory.peak_mb() - before, time.perf_counter() - start
+
+    tf.keras.utils.set_random_seed(0)
+    model = DeepSIC(DeepSICConfig(architecture="pre", num_classes=10, **WIDTH_PRESETS["cpu"]))
+    model(tf.zeros((1, 64, 64, 3)))
+    tiled, whole = CodecModule(model), CodecModule(model, Tiles(8192, 8192))
+    r2i = SavedCodec(sys.argv[1])
+    small = tf.constant(photo_like(64, 64))
+    for module in (tiled, whole):
+      module.decompress(module.compress(small)["file"])
+    r2i.decompress(r2i.compress(small.numpy()))
+    figures = {}
+    for name, module, (height, width) in (("whole", whole, (2048, 3072)),
+                                          ("tiled", tiled, (2048, 3072)),
+                                          ("tiled", tiled, (8000, 6000))):
+      image = tf.constant(large(height, width))
+      data, coding, seconds = measured(lambda: module.compress(image)["file"].numpy())
+      decoded, decoding, _ = measured(lambda: module.decompress(tf.constant(data))["image"])
+      assert decoded.shape == image.shape
+      figures[f"deepsic {name} {height}x{width}"] = {
+          "compress_mb": coding, "decompress_mb": decoding, "compress_s": seconds,
+          "sha256": hashlib.sha256(data).hexdigest()}
+      del image, decoded
+    image = large(8000, 6000)
+    data, coding, seconds = measured(lambda: r2i.compress(image))
+    decoded, decoding, _ = measured(lambda: r2i.decompress(data).image)
+    assert decoded.shape == image.shape
+    figures["r2i 8000x6000"] = {"compress_mb": coding, "decompress_mb": decoding,
+                                "compress_s": seconds}
+    print(json.dumps(figures))
+""")
+
+
+def test_an_8000x6000_image_codes_in_bounded_memory(r2i_exported):
+  """DeepSIC (the cpu preset's widths) and R2I on 48 Mpixel, in a fresh process.
+
+  Tiles hold the transforms' working memory to a constant; what grows with the image is
+  its own buffers (uint8 copies: the input, padded, cut into windows, the output put
+  together). Decoding it whole needs, at 2048x3072 already, over twice that.
+  """
+  result = subprocess.run([sys.executable, "-c", _LARGE, str(r2i_exported)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=900, check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  figures = json.loads(result.stdout.strip().splitlines()[-1])
+  for name, figure in figures.items():
+    print(f"{name}: compress {figure['compress_s']:.1f} s, peak memory above the process's "
+          f"own: compress {figure['compress_mb']:.0f} MB, decompress "
+          f"{figure['decompress_mb']:.0f} MB")
+  whole, tiled, large = (figures["deepsic whole 2048x3072"], figures["deepsic tiled 2048x3072"],
+                         figures["deepsic tiled 8000x6000"])
+  assert tiled["sha256"] == whole["sha256"]  # the same bytes where both fit
+
+  def per_pixel(figure: dict, step: str, pixels: int) -> float:
+    return figure[f"{step}_mb"] * 2**20 / pixels
+
+  # Whole, g's activations take some 200 bytes a pixel; in tiles what remains is the
+  # uint8 image's copies (3 bytes a pixel each) and one tile's working set.
+  assert per_pixel(tiled, "decompress", 2048 * 3072) < per_pixel(whole, "decompress",
+                                                                  2048 * 3072) / 2
+  for figure in (large, figures["r2i 8000x6000"]):
+    assert per_pixel(figure, "compress", 8000 * 6000) < 10
+    assert per_pixel(figure, "decompress", 8000 * 6000) < 20
