@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # pylint: disable=wrong-import-position
-    DEFAULT_WORK, kodak_paths, median, table, write_json)
+    DEFAULT_WORK, kodak_paths, median, publish, table)
 from benchmarks.timed_codecs import Split  # pylint: disable=wrong-import-position
 from compression_eval import memory  # pylint: disable=wrong-import-position
 from compression_eval.errors import (  # pylint: disable=wrong-import-position
@@ -116,10 +116,7 @@ def main(argv: List[str] | None = None) -> int:
   if unknown or args.images < 1:
     raise UserError(f"unknown codecs {unknown}; choose from {sorted(CODECS)}" if unknown
                     else "--images must be at least 1")
-  figures = measure(args.kodak_dir, args.images, names)
-  print(render(figures))
-  write_json(Path(args.json), figures)
-  return 0
+  return publish(measure(args.kodak_dir, args.images, names), render, args.json)
 
 
 if __name__ == "__main__":

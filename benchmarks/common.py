@@ -64,3 +64,10 @@ def table(title: str, header: Sequence[str], rows: List[Sequence[Any]]) -> str:
 
 def write_json(path: Path, figures: Dict[str, Any]) -> None:
   atomic_write_text(path, json.dumps(figures, indent=2, default=float) + "\n")
+
+
+def publish(figures: Any, render: Callable[[Any], str], path: str) -> int:
+  """What a benchmark script ends with: its table printed, its figures as JSON; exit 0."""
+  print(render(figures))
+  write_json(Path(path), figures)
+  return 0

@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # pylint: disable=wrong-import-position
-    DEFAULT_WORK, MODELS, REPO, export, kodak_paths, table, write_json)
+    DEFAULT_WORK, MODELS, REPO, export, kodak_paths, publish, table)
 from compression_eval.errors import ArgumentParser, run_cli  # pylint: disable=wrong-import-position
 
 DEFAULT_IMAGES = 6
@@ -79,10 +79,7 @@ def main(argv: List[str] | None = None) -> int:
   parser.add_argument("--images", type=int, default=DEFAULT_IMAGES)
   parser.add_argument("--json", default=str(DEFAULT_WORK / "rate_accounting.json"))
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  figures = measure(args.kodak_dir, args.images)
-  print(render(figures))
-  write_json(Path(args.json), figures)
-  return 0
+  return publish(measure(args.kodak_dir, args.images), render, args.json)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ import multiprocessing
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # pylint: disable=wrong-import-position
-    DEFAULT_WORK, kodak_paths, table, write_json)
+    DEFAULT_WORK, kodak_paths, publish, table)
 from compression_eval.errors import ArgumentParser, run_cli  # pylint: disable=wrong-import-position
 
 SIZES: Tuple[Tuple[int, int], ...] = ((512, 768), (1024, 1536), (2048, 3072))
@@ -81,10 +81,7 @@ def main(argv: List[str] | None = None) -> int:
   parser.add_argument("--kodak-dir", required=True)
   parser.add_argument("--json", default=str(DEFAULT_WORK / "scale.json"))
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  figures = measure(args.kodak_dir)
-  print(render(figures))
-  write_json(Path(args.json), figures)
-  return 0
+  return publish(measure(args.kodak_dir), render, args.json)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any, Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # pylint: disable=wrong-import-position
-    DEFAULT_WORK, median, table, write_json)
+    DEFAULT_WORK, median, publish, table)
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 
 
@@ -70,10 +70,7 @@ def main(argv: List[str] | None = None) -> int:
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   if not (Path(args.imagenet_dir) / "train").is_dir():
     raise UserError(f"no train/ folder in {args.imagenet_dir}")
-  figures = measure(args.imagenet_dir, args.steps)
-  print(render(figures))
-  write_json(Path(args.json), figures)
-  return 0
+  return publish(measure(args.imagenet_dir, args.steps), render, args.json)
 
 
 if __name__ == "__main__":

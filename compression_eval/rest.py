@@ -21,6 +21,15 @@ def request_body(signature: str, inputs: Mapping[str, Any]) -> str:
                      "inputs": {name: np.asarray(value).tolist() for name, value in inputs.items()}})
 
 
+def images_request(images: np.ndarray) -> str:
+  """The body of a `serving_default` request for same-size uint8 RGB images (N, H, W, 3),
+  the input both codecs' serving exports take."""
+  images = np.asarray(images)
+  if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+    raise UserError(f"expected uint8 RGB images (N, H, W, 3), got {images.dtype} {images.shape}")
+  return request_body("serving_default", {"images": images})
+
+
 def response_outputs(response: str | bytes | Mapping[str, Any],
                      names: Sequence[str]) -> Dict[str, np.ndarray]:
   """The named outputs of a predict response, as arrays.

@@ -13,6 +13,7 @@ files of tiled and whole coding byte-identical.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable
 
 import tensorflow as tf
@@ -63,7 +64,7 @@ def synthesis_margin(config: DeepSICConfig) -> int:
   for kernel, factor in zip(reversed(KERNEL_SIZES), reversed(config.subsampling)):
     radius += (kernel // 2 + 1) / spacing
     spacing *= factor
-  return int(-(-radius // 1))
+  return math.ceil(radius)
 
 
 def apply_in_tiles(transform: Callable[[tf.Tensor], tf.Tensor], inputs: tf.Tensor, tile: int,

@@ -109,10 +109,7 @@ class ServingClient:
 
   def rest_compress_request(self, images: np.ndarray) -> str:
     """The REST body of a `serving_default` request for same-size uint8 images (N, H, W, 3)."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-      raise UserError(f"expected uint8 RGB images (N, H, W, 3), got {images.dtype} {images.shape}")
-    return rest.request_body("serving_default", {"images": images})
+    return rest.images_request(images)
 
   def files_from_rest(self, response: str | bytes, height: int, width: int,
                       stages: Optional[int] = None, entropy_coded: bool = False) -> List[bytes]:

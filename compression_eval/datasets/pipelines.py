@@ -80,11 +80,15 @@ def _cover(image: tf.Tensor, size: int) -> tf.Tensor:
   return tf.cond(scale > 1.0, enlarge, lambda: image)
 
 
+def _random_crop(image: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
+  return tf.image.stateless_random_crop(_cover(image, size), [size, size, 3], seed)
+
+
 def random_patch(image: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
   """A random `size` x `size` crop of `image`, flipped left-right with probability 1/2."""
   crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-  patch = tf.image.stateless_random_crop(_cover(image, size), [size, size, 3], crop_seed)
-  return tf.image.stateless_random_flip_left_right(patch, flip_seed)
+  return tf.image.stateless_random_flip_left_right(_random_crop(image, size, crop_seed),
+                                                   flip_seed)
 
 
 def random_patch_of_file(encoded: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
@@ -98,8 +102,7 @@ def random_patch_of_file(encoded: tf.Tensor, size: int, seed: tf.Tensor) -> tf.T
   crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
 
   def whole() -> tf.Tensor:
-    return tf.image.stateless_random_crop(_cover(decode_image(encoded), size), [size, size, 3],
-                                          crop_seed)
+    return _random_crop(decode_image(encoded), size, crop_seed)
 
   def jpeg() -> tf.Tensor:
     shape = tf.io.extract_jpeg_shape(encoded)[:2]
@@ -181,14 +184,13 @@ def classification_pipeline(
       dataset.element_spec)
   encoded = image_spec.dtype == tf.string  # file bytes (decode_files(decode=False))
 
+  def decoded(image: tf.Tensor) -> tf.Tensor:
+    return decode_image(image) if encoded else image
+
   def patches(image: tf.Tensor, pair: tf.Tensor) -> tf.Tensor:
     if encoded and patches_per_image == 1:
       return random_patch_of_file(image, patch_size, pair)[tf.newaxis]
-    image = decode_image(image) if encoded else image
-    return random_patches(image, patch_size, patches_per_image, pair)
-
-  def decoded(image: tf.Tensor) -> tf.Tensor:
-    return decode_image(image) if encoded else image
+    return random_patches(decoded(image), patch_size, patches_per_image, pair)
 
   if training:
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
