@@ -23,7 +23,7 @@ from compression_eval.fileio import atomic_write_text  # pylint: disable=wrong-i
 
 # The shipped models the benchmarks time: a mid-rate DeepSIC, R2I with decoding
 # connections and IR2I (the paper's best of each family).
-MODELS = {"deepsic": "deepsic-pre-c16", "r2i": "r2i-decoding", "ir2i": "r2i-ir2i"}
+MODELS = {"deepsic": "deepsic-post-q2", "r2i": "r2i-decoding", "ir2i": "r2i-ir2i"}
 DEFAULT_WORK = REPO / "runs" / "benchmarks"
 
 

@@ -61,3 +61,29 @@ def plot_rd(curves: Sequence[RDCurve], metric: str, path: str | os.PathLike,
   figure.savefig(buffer, format="png")
   plt.close(figure)
   atomic_write_bytes(path, buffer.getvalue())
+
+
+def plot_learning_curve(history_csv: str | os.PathLike, path: str | os.PathLike,
+                        steps_per_epoch: int, title: str) -> None:
+  """Validation PSNR and bpp against training steps, from a run's `history.csv` (one row
+  per epoch, as `compression_eval.training` logs it), as a small PNG."""
+  import csv  # pylint: disable=import-outside-toplevel
+  with open(history_csv, newline="", encoding="utf-8") as handle:
+    rows = list(csv.DictReader(handle))
+  if not rows or "val_psnr" not in rows[0]:
+    raise ValueError(f"{history_csv} has no validation PSNR to plot")
+  steps = np.array([(int(row["epoch"]) + 1) * steps_per_epoch for row in rows])
+  figure, psnr_axis = plt.subplots(figsize=(5, 3.2), dpi=100)
+  psnr_axis.plot(steps, [float(row["val_psnr"]) for row in rows], color="C0")
+  psnr_axis.set_xlabel("training steps")
+  psnr_axis.set_ylabel("validation PSNR (dB)", color="C0")
+  bpp_axis = psnr_axis.twinx()
+  bpp_axis.plot(steps, [float(row["val_bpp"]) for row in rows], color="C1")
+  bpp_axis.set_ylabel("validation bpp", color="C1")
+  psnr_axis.set_title(title, fontsize=9)
+  psnr_axis.grid(True, alpha=0.3)
+  figure.tight_layout()
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format="png")
+  plt.close(figure)
+  atomic_write_bytes(path, buffer.getvalue())

@@ -97,22 +97,28 @@ class ResumeNote(tf.keras.callbacks.Callback):
       print(f"Resumed from the backup at step {done} of {self.steps}", flush=True)
 
 
+# The learning curve of a run: one row per epoch, training and validation metrics.
+HISTORY_FILE = "history.csv"
+
+
 def standard_callbacks(output: Path, steps: int,
                        backup_every: int = BACKUP_EVERY) -> List[tf.keras.callbacks.Callback]:
   """Resume after a kill (from the last of the backups every `backup_every` steps),
-  TensorBoard logs, and stop on a NaN loss."""
+  TensorBoard logs, the per-epoch history (appended to, so a resumed run continues its
+  curve) and stop on a NaN loss."""
   return [
       tf.keras.callbacks.BackupAndRestore(str(output / "backup"), save_freq=backup_every),
       ResumeNote(steps),
       tf.keras.callbacks.TensorBoard(str(output / "logs"), update_freq=50),
+      tf.keras.callbacks.CSVLogger(str(output / HISTORY_FILE), append=True),
       tf.keras.callbacks.TerminateOnNaN(),
   ]
 
 
 def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.data.Dataset,
         steps: int, steps_per_epoch: int, output: Path, strategy: tf.distribute.Strategy,
-        verbose: int = 1, backup_every: int = BACKUP_EVERY
-        ) -> Tuple[tf.keras.Model, Dict[str, float]]:
+        verbose: int = 1, backup_every: int = BACKUP_EVERY,
+        curve_batches: int = 0) -> Tuple[tf.keras.Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
 
   A rerun after a kill resumes from the last backup, inside its epoch, so the run still
@@ -122,12 +128,16 @@ def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.
     build: makes the compiled model, given the number of steps its schedule spans.
     train: batches, repeated forever.
     val: a finite validation set.
+    curve_batches: when positive, the first this many validation batches are measured
+      after every epoch, for the learning curve in `history.csv`.
   """
   steps_per_epoch = min(steps_per_epoch, steps)
   epochs = math.ceil(steps / steps_per_epoch)
   with strategy.scope():
     model = build(epochs * steps_per_epoch)
+  curve = val.take(curve_batches).cache() if curve_batches > 0 else None
   history = model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                      validation_data=curve,
                       callbacks=standard_callbacks(output, epochs * steps_per_epoch,
                                                    backup_every), verbose=verbose)
   if any(math.isnan(value) for value in history.history.get("loss", [])):
@@ -178,14 +188,25 @@ def load_model(folder: str | os.PathLike, kind: str, parse: Callable[[str], Conf
   except (ValueError, TypeError, KeyError) as error:
     raise UserError(f"{folder}/config.json is not a {kind} config ({error})") from None
   model = build(config)
+  assign_weights(model, folder)
+  return model
+
+
+def assign_weights(model: tf.keras.Model, folder: str | os.PathLike) -> None:
+  """Gives `model` the weights of a model folder: shipped (float16 `weights.npz`) or
+  written by `save_model`. `--init` starts a run so, from a shipped model.
+
+  Raises:
+    UserError: the folder holds no weights, or weights of other shapes.
+  """
+  folder = Path(folder)
   if (folder / shipped.WEIGHTS_FILE).is_file():
     shipped.read_weights(model, folder / shipped.WEIGHTS_FILE)
-    return model
+    return
   try:
     model.load_weights(str(folder / "weights")).expect_partial()
   except (tf.errors.NotFoundError, ValueError) as error:
     raise UserError(f"cannot load the weights in {folder}: {type(error).__name__}") from None
-  return model
 
 
 def check_resumable(output: Path, config_json: str) -> None:

@@ -23,12 +23,22 @@ from compression_eval.fileio import atomic_directory
 
 REPO = Path(__file__).resolve().parents[1]
 TRAINERS = {"deepsic": "scripts/train_deepsic.py", "r2i": "scripts/train_r2i.py"}
-# DeepSIC's four rate points: code channels at the `cpu` stride of 16 (4,2,2,1), whose
-# B-bit ceiling is 6 * C / 256 bpp. At 5,000 steps the code stays close to that
-# ceiling (0.35, 0.70, 1.40 bpp measured for 16, 32, 64), so 12 to 64 channels span
-# the paper's 0.25 to 1.5 bpp.
-DEEPSIC_RATES = (12, 16, 32, 64)
-DEEPSIC_CPU_STEPS = ("--steps", "5000")
+# DeepSIC's four rate points (the paper's 0.25 / 0.5 / 1.0 / 1.5 bpp), q1 to q4: one code
+# size (128 channels at the stride of 16, a B-bit ceiling of 3 bpp, so that no point sits
+# at its ceiling) and lambda1, which sets the rate once the transforms carry detail
+# (docs/deepsic_ablation.md: 0.42, 0.89, 1.17 bpp for lambda1 0.0025, 0.01, 0.04 at 64
+# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). q2 trains
+# from scratch; every other point starts from a trained neighbour
+# (`--init`), as rate points of one architecture usually are: the transforms carry
+# over, and the rate settles to the new lambda1 within a few thousand steps. Each
+# pre-semantic model starts from the post-semantic one of its rate (same weights; the
+# head then learns to read the unquantised features).
+DEEPSIC_CODE_CHANNELS = 128
+# (quality, lambda1, the point it starts from or None, --steps at the cpu preset)
+DEEPSIC_POINTS = ((1, 0.003, 2, 12_000), (2, 0.015, None, 40_000), (3, 0.05, 2, 12_000),
+                  (4, 0.15, 3, 12_000))
+DEEPSIC_PRE_STEPS = 8_000
+DEEPSIC_REFERENCE_STEPS = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,19 +67,36 @@ class ZooModel:
     return not (self.name.startswith("inpainter-") or self.name == "deepsic-reference")
 
 
-def _deepsic(architecture: str, channels: int) -> ZooModel:
-  return ZooModel(f"deepsic-{architecture}-c{channels}", "deepsic",
-                  ("--architecture", architecture, "--bottleneck-channels", str(channels)),
-                  f"DeepSIC {architecture}-semantic, {channels} code channels: a Table I row "
-                  "and a point of Figures 6-7", cpu_flags=DEEPSIC_CPU_STEPS)
+def _deepsic(architecture: str, quality: int) -> ZooModel:
+  _, lambda_distortion, start, steps = DEEPSIC_POINTS[quality - 1]
+  if architecture == "pre":
+    start, steps = quality, DEEPSIC_PRE_STEPS
+  init = f"deepsic-post-q{start}" if start is not None else None
+  return ZooModel(
+      f"deepsic-{architecture}-q{quality}", "deepsic",
+      ("--architecture", architecture, "--bottleneck-channels", str(DEEPSIC_CODE_CHANNELS),
+       "--lambda", str(lambda_distortion),
+       *(("--init", "{models}/" + init) if init else ())),
+      f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
+      f"{lambda_distortion}): a Table I row and a point of Figures 6-7",
+      needs=(init,) if init else (), cpu_flags=("--steps", str(steps)))
+
+
+def _training_order() -> List[int]:
+  """Post-semantic qualities, each after the one it starts from."""
+  order: List[int] = []
+  while len(order) < len(DEEPSIC_POINTS):
+    order += [quality for quality, _, start, _ in DEEPSIC_POINTS
+              if quality not in order and (start is None or start in order)]
+  return order
 
 
 MODELS: Tuple[ZooModel, ...] = (
-    *(_deepsic(architecture, channels) for channels in DEEPSIC_RATES
-      for architecture in ("pre", "post")),
+    *(_deepsic("post", quality) for quality in _training_order()),
+    *(_deepsic("pre", quality) for quality, *_ in DEEPSIC_POINTS),
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
-             cpu_flags=DEEPSIC_CPU_STEPS),
+             cpu_flags=("--steps", str(DEEPSIC_REFERENCE_STEPS))),
     ZooModel("r2i-residual", "r2i", ("--variant", "residual"),
              "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
     ZooModel("r2i-prediction", "r2i", ("--variant", "prediction"),
@@ -139,7 +166,11 @@ def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional
       f"{model.name} --output exports/{model.name}`"
       + ("" if model.is_codec else " does not apply (not a codec); the tables load it "
          "directly."),
-      "- Config and the whole training summary: `config.json`, `summary.json`.", ""])
+      "- Config and the whole training summary: `config.json`, `summary.json`."]
+      + ([f"- Learning curve (validation PSNR and bpp on {summary['curve_images']} center "
+          "patches after every epoch): `learning_curve.png`", "",
+          "![learning curve](learning_curve.png)"] if "curve_images" in summary else [])
+      + [""])
 
 
 def ship(model: ZooModel, run: Path, destination: Path, command: str,
@@ -149,8 +180,17 @@ def ship(model: ZooModel, run: Path, destination: Path, command: str,
     raise UserError(f"{run} has no summary.json: its training has not finished")
   summary = json.loads((run / "summary.json").read_text())
   summary["command"], summary["wall_seconds"] = command, wall_seconds
+  # Imported here: both load TensorFlow or matplotlib, which listing the zoo does not need.
+  from compression_eval.plots import plot_learning_curve  # pylint: disable=import-outside-toplevel
+  from compression_eval.training import HISTORY_FILE  # pylint: disable=import-outside-toplevel
   keras_model = load(run / "model", model.trainer)
+  history = run / HISTORY_FILE
   with atomic_directory(destination) as staging:
+    if "curve_images" in summary and history.is_file():
+      plot_learning_curve(history, staging / "learning_curve.png", summary["steps_per_epoch"],
+                          f"{model.name}: validation during training")
+    else:
+      summary.pop("curve_images", None)
     shutil.copyfile(run / "model" / "config.json", staging / "config.json")
     shipped.write_weights(keras_model, staging / shipped.WEIGHTS_FILE)
     (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

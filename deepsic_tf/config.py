@@ -18,6 +18,11 @@ ARCHITECTURES = ("pre", "post", "reference")
 # 1, stages 3 and 4 by 2 or 1.
 SUBSAMPLING_CHOICES = ((4, 2), (2, 1), (2, 1), (2, 1))
 KERNEL_SIZES = (7, 5, 3, 3)
+# Where the paper is silent on the nonlinearity, the choices the ablation measured
+# (docs/deepsic_ablation.md): "gdn" (GDN in f, inverse GDN in g, after batch norm), "relu"
+# (ReLU after batch norm) and "relu-before-norm" (the first design: ReLU inside the conv,
+# before batch norm, on uncentred input; kept so that the ablation can rerun it).
+NONLINEARITIES = ("gdn", "relu", "relu-before-norm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +43,7 @@ class DeepSICConfig:
     head_units: width of the head's first fully connected layer.
     lambda_distortion: lambda1, weight of the MSE (on the 0-255 scale) against bpp.
     lambda_semantic: lambda2, weight of the cross-entropy (nats) against bpp.
+    nonlinearity: one of NONLINEARITIES, where and which nonlinearity the stages use.
   """
   architecture: str = "post"
   num_classes: int = 10
@@ -50,6 +56,7 @@ class DeepSICConfig:
   head_units: int = 256
   lambda_distortion: float = 0.01
   lambda_semantic: float = 1.0
+  nonlinearity: str = "gdn"
 
   def __post_init__(self) -> None:
     if self.architecture not in ARCHITECTURES:
@@ -58,6 +65,8 @@ class DeepSICConfig:
         factor not in choices for factor, choices in zip(self.subsampling, SUBSAMPLING_CHOICES)):
       raise ValueError(f"subsampling {self.subsampling} is not one of the paper's choices: "
                        "stage 1 by 4 or 2, stage 2 by 2 or 1, stages 3-4 by 2 or 1")
+    if self.nonlinearity not in NONLINEARITIES:
+      raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, not {self.nonlinearity!r}")
     if self.num_classes < 2:
       raise ValueError("num_classes must be at least 2")
     if self.class_names and len(self.class_names) != self.num_classes:
@@ -88,9 +97,11 @@ class DeepSICConfig:
     return cls(**fields)
 
 
-# Model widths per preset: `paper` as in the paper, `cpu` narrow enough to train in
-# minutes on two cores.
+# Model widths per preset: `paper` as in the paper; `cpu` and `quick` narrow enough to
+# train on two cores (in an hour, and in ten minutes).
+_CPU_WIDTHS = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128}
 WIDTH_PRESETS = {
     "paper": {"filters": 128, "bottleneck_channels": 128, "head_filters": 128, "head_units": 256},
-    "cpu": {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128},
+    "cpu": _CPU_WIDTHS,
+    "quick": _CPU_WIDTHS,
 }

@@ -19,33 +19,45 @@ from deepsic_tf.layers import FeatureStage, ReconstructionStage
 from deepsic_tf.quantizer import BBitQuantizer
 
 
+def _centred(config: DeepSICConfig) -> bool:
+  """Whether f takes x - 1/2, g returns its output + 1/2 and g's interpolation path
+  starts at zero (all but the first design)."""
+  return config.nonlinearity != "relu-before-norm"
+
+
 def feature_extractor(config: DeepSICConfig) -> tf.keras.Model:
   """f: four feature stages, the last with `bottleneck_channels`, then tanh.
 
   Eq. 1 quantises to B bits, which presumes features in [-1, 1); the paper does not say
   how they are kept there. The sum of two batch-normalised terms leaves about half of
   them outside, where clipping would cut both information and gradients, so the code
-  ends in a tanh.
+  ends in a tanh. Images enter centred (x - 1/2), so that the first stage's
+  nonlinearity sees signed input.
   """
   images = tf.keras.Input((None, None, 3), name="image")
-  x = images
+  x = images - 0.5 if _centred(config) else images
   for stage, (kernel, factor) in enumerate(zip(KERNEL_SIZES, config.subsampling)):
     last = stage == len(KERNEL_SIZES) - 1
     x = FeatureStage(config.bottleneck_channels if last else config.filters, kernel, factor,
-                     skip=stage > 0, activation=not last, name=f"feature_stage_{stage + 1}")(x)
+                     skip=stage > 0, nonlinearity=None if last else config.nonlinearity,
+                     name=f"feature_stage_{stage + 1}")(x)
   code = tf.keras.layers.Activation("tanh", name="bounded_code")(x)
   return tf.keras.Model(images, code, name="feature_extractor")
 
 
 def reconstruction(config: DeepSICConfig) -> tf.keras.Model:
-  """g: f mirrored, four two-path upsampling stages back to 3 channels in [0, 1]."""
+  """g: f mirrored, four two-path upsampling stages back to 3 channels around 1/2."""
   features = tf.keras.Input((None, None, config.bottleneck_channels), name="features")
   x = features
   stages = list(zip(reversed(KERNEL_SIZES), reversed(config.subsampling)))
   for stage, (kernel, factor) in enumerate(stages):
     last = stage == len(stages) - 1
-    x = ReconstructionStage(3 if last else config.filters, kernel, factor, activation=not last,
+    x = ReconstructionStage(3 if last else config.filters, kernel, factor,
+                            nonlinearity=None if last else config.nonlinearity,
+                            residual_interpolation=_centred(config),
                             name=f"reconstruction_stage_{stage + 1}")(x)
+  if _centred(config):
+    x = x + 0.5
   return tf.keras.Model(features, x, name="reconstruction")
 
 

@@ -167,6 +167,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
       else:
         curves[curve.name] = curve
   for architecture, points in deepsic_points.items():
+    points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
     curves[f"deepsic-{architecture}"] = rd.join_points(
         f"deepsic-{architecture}", f"DeepSIC {architecture}-semantic, one model per rate "
         f"({', '.join(point.name for point in points)})", points)

@@ -1,6 +1,6 @@
 """Trains a DeepSIC model and exports its codec.
 
-  python scripts/train_deepsic.py                      # offline default: synthetic data, cpu preset
+  python scripts/train_deepsic.py     # default: ../shared/data/imagenette, quick preset
   python scripts/train_deepsic.py --dataset folder:../shared/data/imagenette --architecture pre
 
 The run folder (--output) holds backup/ (kill the run and rerun the same command: it
@@ -32,11 +32,16 @@ def parse_args(argv: List[str]):
   parser.add_argument("--architecture", choices=("pre", "post", "reference"), default="post",
                       help="classifier in the encoder (pre) or the decoder (post); reference: "
                       "no codec, f and h on uncompressed images (Table I's reference row)")
-  parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
-                      help="widths and optimisation: paper (128 filters, 128x128, batch 32) or cpu")
+  parser.add_argument("--preset", choices=("quick", "cpu", "paper"), default="quick",
+                      help="widths and optimisation: quick (about 10 minutes on 2 cores), cpu "
+                      "(an hour or more: the shipped models) or paper (128 filters, 128x128, "
+                      "batch 32)")
+  parser.add_argument("--init", help="start from the weights of a model folder, e.g. "
+                      "saved_models/deepsic-post-c64 (same widths and code size)")
   parser.add_argument("--dataset", default=None,
                       help="folder:PATH (ImageNet layout), imagenet2012 (with --manual-dir), "
-                      "imagenette (downloads) or synthetic; default: synthetic")
+                      "imagenette (downloads) or synthetic; default: "
+                      "../shared/data/imagenette beside the checkout, else synthetic")
   parser.add_argument("--manual-dir", help="imagenet2012: folder with the ILSVRC-2012 tars")
   parser.add_argument("--data-dir", help="tensorflow-datasets data dir")
   parser.add_argument("--lambda", dest="lambda_distortion", type=float, default=None,
@@ -73,6 +78,8 @@ def main(argv: List[str] | None = None) -> int:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
   subsampling = _subsampling(args.subsampling) if args.subsampling else None
   output = ensure_dir(args.output)
+  if args.init and not Path(args.init).is_dir():
+    raise UserError(f"--init: model folder not found: {args.init}")
   if args.kodak_dir and not Path(args.kodak_dir).is_dir():
     raise UserError(f"Kodak folder not found: {args.kodak_dir}")
   if args.kodak_dir and args.architecture == "reference":
@@ -84,11 +91,15 @@ def main(argv: List[str] | None = None) -> int:
   from deepsic_tf import train  # pylint: disable=import-outside-toplevel
   from deepsic_tf.codec import export  # pylint: disable=import-outside-toplevel
 
-  dataset = args.dataset or train.SYNTHETIC
-  if args.dataset is None:
-    print("No --dataset given: training on the built-in synthetic set (10 procedural classes). "
-          "For real images use --dataset folder:PATH (ImageNet layout) or "
+  dataset = args.dataset or train.default_dataset()
+  if args.dataset is None and dataset == train.SYNTHETIC:
+    print("No --dataset given and no ../shared/data/imagenette beside the checkout: training "
+          "on the built-in synthetic set (10 procedural classes), which teaches a codec little "
+          "about photos. For real images use --dataset folder:PATH (ImageNet layout) or "
           "--dataset imagenet2012 --manual-dir DIR.", flush=True)
+  elif args.dataset is None:
+    print(f"No --dataset given: training on {dataset} (Imagenette beside the checkout).",
+          flush=True)
   preset = train.TRAIN_PRESETS[args.preset]
   preset = dataclasses.replace(preset, **{
       name: getattr(args, name) for name in ("steps", "batch_size", "patch_size", "learning_rate")
@@ -111,10 +122,14 @@ def main(argv: List[str] | None = None) -> int:
         f"patches{training.replicas_note(strategy)} into {output}", flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
                                  verbose=1 if sys.stdout.isatty() else 2,
-                                 backup_every=args.backup_every or training.BACKUP_EVERY)
+                                 backup_every=args.backup_every or training.BACKUP_EVERY,
+                                 init=Path(args.init) if args.init else None)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
   summary = {"dataset": dataset, "preset": args.preset, "steps": preset.steps,
+             "batch_size": preset.batch_size, "seed": args.seed, "init": args.init,
+             "steps_per_epoch": min(preset.steps_per_epoch, preset.steps),
+             "curve_images": train.CURVE_BATCHES * preset.batch_size,
              "steps_trained": int(model.optimizer.iterations.numpy()),
              "config": dataclasses.asdict(config), "validation": val_metrics}
   print(f"Validation ({dataset}, center {preset.patch_size}^2 patches): "

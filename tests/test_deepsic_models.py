@@ -84,3 +84,15 @@ def test_bitstream_round_trip_keeps_every_field(label_bytes, label):
   assert (int(parsed.height), int(parsed.width), int(parsed.label)) == (33, 65, label)
   assert parsed.payload.numpy() == payload.numpy()
   assert math.ceil(math.log2(1000)) <= 8 * 2
+
+
+@pytest.mark.parametrize("nonlinearity", ["gdn", "relu", "relu-before-norm"])
+def test_interpolation_enters_g_as_a_residual_that_starts_at_zero(nonlinearity):
+  """The transposed conv is g's main path: the projected bilinear path starts at zero
+  (except in the first design, kept for the ablation)."""
+  model = tiny_model("post", nonlinearity=nonlinearity)
+  last = model.synthesis.get_layer("reconstruction_stage_4")
+  kernel = last.projection.kernel.numpy()
+  assert np.all(kernel == 0) == (nonlinearity != "relu-before-norm")
+  with pytest.raises(ValueError, match="nonlinearity"):
+    DeepSICConfig(nonlinearity="tanh")

@@ -2,6 +2,7 @@
 the tables' arithmetic and the script's refusals."""
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import subprocess
@@ -49,18 +50,22 @@ def test_shipped_weights_are_float16_and_refuse_another_model(tmp_path):
 
 def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
   model = tiny_model("pre", seed=3)
-  run = tmp_path / "runs" / "deepsic-pre-c16"
+  run = tmp_path / "runs" / "deepsic-pre-q2"
   training.save_model(model, model.config.to_json(), run / "model")
-  summary = {"dataset": "folder:x", "preset": "cpu", "steps": 7,
-             "validation": {"top1": 0.25, "bpp": 0.5}}
+  summary = {"dataset": "folder:x", "preset": "cpu", "steps": 7, "steps_per_epoch": 5,
+             "curve_images": 64, "validation": {"top1": 0.25, "bpp": 0.5}}
   (run / "summary.json").write_text(json.dumps(summary))
-  entry = zoo.by_name("deepsic-pre-c16")
+  (run / training.HISTORY_FILE).write_text("epoch,loss,val_psnr,val_bpp\n0,9,20.5,0.8\n"
+                                           "1,8,22.0,0.7\n")
+  entry = zoo.by_name("deepsic-pre-q2")
   zoo.ship(entry, run, tmp_path / "saved" / entry.name, "python train.py --x", 125.0)
   folder = tmp_path / "saved" / entry.name
   assert sorted(p.name for p in folder.iterdir()) == [
-      "README.md", "config.json", "summary.json", "weights.npz"]
+      "README.md", "config.json", "learning_curve.png", "summary.json", "weights.npz"]
+  assert (folder / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
   readme = (folder / "README.md").read_text()
   assert "`python train.py --x`" in readme and "0:02:05" in readme and "top1 0.25" in readme
+  assert "![learning curve](learning_curve.png)" in readme and "on 64 center" in readme
   assert json.loads((folder / "summary.json").read_text())["wall_seconds"] == 125.0
   loaded = deepsic_train.load_model(folder)  # what export_savedmodel.py --model reads
   images = tf.constant(smooth_image(32, 32)[np.newaxis] / 255.0, tf.float32)
@@ -83,9 +88,16 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   names = [entry.name for entry in zoo.MODELS]
   for entry in zoo.MODELS:  # every model is trained after those it needs
     assert all(names.index(need) < names.index(entry.name) for need in entry.needs)
-  post = zoo.by_name("deepsic-post-c16")
+  post = zoo.by_name("deepsic-post-q2")
   assert "--steps" in zoo.training_command(post, "d", "cpu", tmp_path, tmp_path)
   assert "--steps" not in zoo.training_command(post, "d", "paper", tmp_path, tmp_path)
+  # Rate points start from a trained neighbour; each pre-semantic model from its post one.
+  pre = zoo.training_command(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)
+  assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2")
+  lambdas = [float(entry.flags[entry.flags.index("--lambda") + 1]) for entry in
+             sorted((e for e in zoo.MODELS if e.name.startswith("deepsic-post-")),
+                    key=lambda e: e.name)]
+  assert lambdas == sorted(lambdas) and len(set(lambdas)) == 4
 
 
 @pytest.mark.parametrize("architecture", ["pre", "post"])
@@ -199,7 +211,7 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
   result = run("--kodak-dir", str(kodak_dir), "--imagenet-dir", str(imagenet), "--models",
                str(tmp_path / "none"), "--out", str(tmp_path / "out"))
   assert result.returncode == 1
-  assert result.stderr.startswith(f"error: {tmp_path / 'none'} lacks deepsic-pre-c12, ")
+  assert result.stderr.startswith(f"error: {tmp_path / 'none'} lacks deepsic-post-q2, ")
   assert result.stderr.strip().endswith("add --train to train them")
   result = run("--kodak-dir", str(tmp_path / "nope"), "--imagenet-dir", str(imagenet))
   assert result.stderr.strip() == f"error: --kodak-dir folder not found: {tmp_path / 'nope'}"
@@ -207,7 +219,7 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
   assert result.stderr.strip() == f"error: {tmp_path} has no val/ folder (ImageNet layout)"
   folders = ("--kodak-dir", str(kodak_dir), "--imagenet-dir", str(imagenet))
   result = run(*folders, "--train", "--only", "r2i-full,nonsense")
-  assert result.stderr.startswith("error: unknown model nonsense; known: deepsic-pre-c12, ")
+  assert result.stderr.startswith("error: unknown model nonsense; known: deepsic-post-q2, ")
   result = run(*folders, "--only", "r2i-full")
   assert result.stderr.strip() == "error: --only goes with --train"
 
@@ -230,3 +242,21 @@ def test_classic_curves_are_reused_only_for_the_same_library_and_images(tmp_path
   assert measured == list(script.BASELINES)
   script.classic_curves(images, 1, tmp_path, remeasure=True)
   assert measured == 2 * list(script.BASELINES)
+
+
+def test_init_starts_a_run_from_a_model_folder_and_cpu_holds_the_full_rate(tmp_path):
+  shipped_model = tiny_model("post", seed=5)
+  folder = tmp_path / "saved"
+  folder.mkdir()
+  shipped.write_weights(shipped_model, folder / shipped.WEIGHTS_FILE)
+  preset = deepsic_train.TRAIN_PRESETS["cpu"]
+  pre = dataclasses.replace(shipped_model.config, architecture="pre")
+  started = deepsic_train.build_model(pre, preset, 1000, init=folder)
+  for ours, theirs in zip(shipped.model_weights(started), shipped.model_weights(shipped_model)):
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-2)  # float16 shipped
+  other = dataclasses.replace(pre, bottleneck_channels=4)
+  with pytest.raises(UserError, match="belong to another model"):
+    deepsic_train.build_model(other, preset, 1000, init=folder)
+  schedule = deepsic_train.learning_rate_schedule(preset, 1000)
+  assert float(schedule(899)) == pytest.approx(preset.learning_rate)
+  assert float(schedule(999)) == pytest.approx(preset.learning_rate / 25)

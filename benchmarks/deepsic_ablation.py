@@ -1,0 +1,214 @@
+"""DeepSIC's design choices measured at equal wall time on the same batches.
+
+  python benchmarks/deepsic_ablation.py --group design --seconds 120 --seeds 0,1
+  python benchmarks/deepsic_ablation.py --group lambda --base gdn-x2
+
+Every run trains a fresh model for the same wall time (counted from the first step, so
+graph tracing is not charged to it) on the same sequence of Imagenette batches (one
+pipeline seed for all), at a constant learning rate. It then reports validation PSNR,
+bpp and top-1 on the center patches of all validation images, and Kodak PSNR and bpp
+(the entropy model's estimate of the rounded code, within 0.2 % of the real files:
+docs/benchmarks) on all 24 images. Results accumulate in OUTPUT.json across groups;
+OUTPUT.md is the table rendered from it.
+
+Groups:
+  design    the transforms: the first design, ReLU after batch norm, GDN, x2 stages, width
+  lambda    lambda1 at a fixed code size (does the rate term move the rate?)
+  semantic  lambda2 = 0 against the default (what the semantic term costs in PSNR)
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+from common import REPO, write_json  # pylint: disable=wrong-import-order
+
+BASE = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128,
+        "lambda_distortion": 0.01, "lambda_semantic": 1.0}
+DESIGNS = {
+    "first-design": {"nonlinearity": "relu-before-norm", "subsampling": (4, 2, 2, 1)},
+    "relu-after-norm": {"nonlinearity": "relu", "subsampling": (4, 2, 2, 1)},
+    "gdn": {"nonlinearity": "gdn", "subsampling": (4, 2, 2, 1)},
+    "gdn-x2": {"nonlinearity": "gdn", "subsampling": (2, 2, 2, 2)},
+    "gdn-x2-wide": {"nonlinearity": "gdn", "subsampling": (2, 2, 2, 2), "filters": 96},
+}
+LAMBDAS = (0.0025, 0.01, 0.04, 0.16)
+SEMANTIC = (0.0, 1.0)
+
+
+def runs_of(group: str, base: str) -> Dict[str, Dict[str, Any]]:
+  """Variant name -> config overrides for one group."""
+  if group == "design":
+    return DESIGNS
+  if group == "lambda":
+    return {f"{base} lambda1={value:g}": {**DESIGNS[base], "lambda_distortion": value}
+            for value in LAMBDAS}
+  return {f"{base} lambda2={value:g}": {**DESIGNS[base], "lambda_semantic": value}
+          for value in SEMANTIC}
+
+
+class WallClock:
+  """Stops `fit` once `seconds` have passed since the end of the first step."""
+
+  def __init__(self, seconds: float):
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    budget = seconds
+
+    class Callback(tf.keras.callbacks.Callback):
+      start: float | None = None
+      steps = 0
+
+      def on_train_batch_end(self, batch, logs=None):
+        if self.start is None:
+          self.start = time.perf_counter()
+          return
+        self.steps += 1
+        if time.perf_counter() - self.start >= budget:
+          self.model.stop_training = True
+
+    self.callback = Callback()
+
+
+def kodak_figures(model, images) -> Dict[str, float]:
+  """Mean PSNR (of uint8 outputs) and estimated bpp of the rounded code over Kodak."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  psnrs, bpps = [], []
+  for _, image in images:
+    batch = tf.constant(image[None], tf.float32) / 255.0
+    reconstruction, bits, _ = model(batch, training=False)
+    decoded = np.round(np.clip(reconstruction.numpy()[0], 0, 1) * 255)
+    mse = np.mean((decoded - image.astype(np.float64))**2)
+    psnrs.append(10 * np.log10(255**2 / mse))
+    bpps.append(float(bits.numpy()[0]) / (image.shape[0] * image.shape[1]))
+  return {"kodak_psnr": float(np.mean(psnrs)), "kodak_bpp": float(np.mean(bpps))}
+
+
+def train_one(overrides: Dict[str, Any], seed: int, seconds: float, data, kodak) -> Dict:
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.config import DeepSICConfig  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.models import DeepSIC  # pylint: disable=import-outside-toplevel
+
+  tf.keras.backend.clear_session()
+  tf.keras.utils.set_random_seed(seed)
+  config = DeepSICConfig(architecture="post", num_classes=data.info.num_classes,
+                         **{**BASE, **overrides})
+  model = DeepSIC(config)
+  model.compile(optimizer=tf.keras.optimizers.Adam(1e-3))
+  clock = WallClock(seconds)
+  model.fit(data.train, epochs=10**6, steps_per_epoch=50, callbacks=[clock.callback],
+            verbose=0)
+  val = model.evaluate(data.val, verbose=0, return_dict=True)
+  return {"seed": seed, "steps": clock.callback.steps, "params": model.count_params(),
+          "val_psnr": float(val["psnr"]), "val_bpp": float(val["bpp"]),
+          "val_top1": float(val["top1"]), **kodak_figures(model, kodak)}
+
+
+def rd_cost(run: Dict[str, Any], prefix: str, lambda_distortion: float) -> float:
+  """The objective's rate-distortion part, bpp + lambda1 * MSE (0-255 scale), at the
+  measured mean PSNR: one figure that ranks variants whose rates differ."""
+  mse = 255.0**2 / 10**(run[f"{prefix}_psnr"] / 10)
+  return run[f"{prefix}_bpp"] + lambda_distortion * mse
+
+
+def summarise(runs: List[Dict]) -> Dict[str, Any]:
+  def spread(values):
+    return statistics.mean(values), (max(values) - min(values)) / 2
+  stats = {key: spread([run[key] for run in runs]) for key in
+           ("steps", "val_psnr", "val_bpp", "val_top1", "kodak_psnr", "kodak_bpp")}
+  for prefix in ("val", "kodak"):
+    stats[f"{prefix}_cost"] = spread(
+        [rd_cost(run, prefix, BASE["lambda_distortion"]) for run in runs])
+  return stats
+
+
+def _row(name: str, runs: List[Dict], with_cost: bool) -> str:
+  stats = summarise(runs)
+  cells = [f"{stats['steps'][0]:.0f}"]
+  for key, digits in (("val_psnr", 2), ("val_bpp", 3), ("val_top1", 3), ("val_cost", 2),
+                      ("kodak_psnr", 2), ("kodak_bpp", 3), ("kodak_cost", 2)):
+    mean, half = stats[key]
+    cells.append(f"{mean:.{digits}f} +- {half:.{digits}f}"
+                 if with_cost or not key.endswith("cost") else "-")
+  return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def render(figures: Dict[str, Any]) -> str:
+  lines = ["# DeepSIC ablation: equal wall time, same batches", "",
+           "Generated by `python benchmarks/deepsic_ablation.py` (2-core CPU, CPU scale: "
+           "two minutes of training per run, not the paper's 8M iterations). Each cell is the "
+           "mean over seeds +- half the range. Validation: center 64x64 patches of all 3,925 "
+           "Imagenette validation images. Kodak: all 24 images; bpp is the entropy model's "
+           "estimate of the rounded code (real files are within 0.2 %: docs/benchmarks). RD "
+           "cost is bpp + 0.01 MSE (0-255 scale) at the mean PSNR, the objective's "
+           "rate-distortion part at lambda1 = 0.01: lower is better, and it ranks variants "
+           "whose rates differ. Every run: 48 filters, 64 code channels, lambda1 0.01, "
+           "lambda2 1, Adam 1e-3, batch 16, unless its name says otherwise.", ""]
+  groups = figures["groups"]
+  for group, entry in groups.items():
+    lines += [f"## {group} ({entry['seconds']:g} s of training per run, seeds "
+              f"{entry['seeds']})", "",
+              "| variant | steps | val PSNR (dB) | val bpp | val top-1 | val RD cost | "
+              "Kodak PSNR (dB) | Kodak bpp | Kodak RD cost |", "|---" * 9 + "|"]
+    rows = dict(entry["runs"])
+    if group == "semantic" and "design" in groups:
+      # lambda2 = 1 is the design group's run of the same design, same seeds and batches.
+      for name, runs in groups["design"]["runs"].items():
+        if all(variant.startswith(name + " ") for variant in rows):
+          rows[f"{name} lambda2=1 (design group)"] = runs
+    lines += [_row(name, runs, group != "lambda") for name, runs in rows.items()]
+    if group == "design":
+      best = min(rows, key=lambda name: summarise(rows[name])["kodak_cost"][0])
+      lines += ["", f"Lowest Kodak RD cost: **{best}**."]
+    lines.append("")
+  return "\n".join(lines)
+
+
+def main() -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--group", choices=("design", "lambda", "semantic"), default="design")
+  parser.add_argument("--base", choices=tuple(DESIGNS), default="gdn-x2",
+                      help="the design the lambda and semantic groups vary")
+  parser.add_argument("--seconds", type=float, default=120.0)
+  parser.add_argument("--seeds", default="0,1")
+  parser.add_argument("--only", help="comma-separated variant names of the group")
+  parser.add_argument("--dataset", default="folder:../shared/data/imagenette")
+  parser.add_argument("--kodak-dir", default=str(REPO.parent / "shared" / "data" / "kodak"))
+  parser.add_argument("--output", default=str(REPO / "docs" / "deepsic_ablation"))
+  args = parser.parse_args()
+  seeds = [int(seed) for seed in args.seeds.split(",")]
+
+  from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
+  from deepsic_tf import train  # pylint: disable=import-outside-toplevel
+
+  preset = dataclasses.replace(train.TRAIN_PRESETS["cpu"], batch_size=16, patch_size=64)
+  kodak = load_kodak(args.kodak_dir)
+  path = Path(args.output + ".json")
+  figures = json.loads(path.read_text()) if path.is_file() else {"groups": {}}
+  variants = runs_of(args.group, args.base)
+  if args.only:
+    variants = {name: variants[name] for name in args.only.split(",")}
+  entry = figures["groups"].setdefault(args.group, {"runs": {}})
+  entry.update(seconds=args.seconds, seeds=args.seeds)
+  for name, overrides in variants.items():
+    entry["runs"][name] = []
+    for seed in seeds:
+      # The same pipeline seed for every run: every variant sees the same batches.
+      data = train.prepare_data(args.dataset, preset, preset.batch_size, seed=0)
+      result = train_one(overrides, seed, args.seconds, data, kodak)
+      entry["runs"][name].append(result)
+      print(name, json.dumps(result), flush=True)
+      write_json(path, figures)
+      Path(args.output + ".md").write_text(render(figures) + "\n")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
