@@ -42,19 +42,16 @@ def model_weights(model: "tf.keras.Model") -> list:
 def write_weights(model: tf.keras.Model, path: str | os.PathLike) -> Path:
   """Every weight of `model` (trainable or not), floats as float16, in `model_weights` order.
 
-  The names are kept for people reading the file; loading matches weights by order.
-
-  Raises:
-    ValueError: a weight does not fit float16 (it would become infinite).
+  A weight that float16 cannot hold (beyond 65504: a batch norm's moving variance of
+  large pre-normalisation activations) stays float32 rather than become infinite. The
+  names are kept for people reading the file; loading matches weights by order.
   """
   arrays = {}
   weights = model_weights(model)
   for index, variable in enumerate(weights):
     value = variable.numpy()
-    if value.dtype.kind == "f":
+    if value.dtype.kind == "f" and np.all(np.abs(value) <= np.finfo(np.float16).max):
       value = value.astype(np.float16)
-      if not np.all(np.isfinite(value)):
-        raise ValueError(f"weight {variable.name} does not fit float16")
     arrays[f"w{index:04d}"] = value
   arrays[_NAMES] = np.array([variable.name for variable in weights])
   buffer = io.BytesIO()

@@ -35,7 +35,7 @@ TRAINERS = {"deepsic": "scripts/train_deepsic.py", "r2i": "scripts/train_r2i.py"
 # head then learns to read the unquantised features).
 DEEPSIC_CODE_CHANNELS = 128
 # (quality, lambda1, the point it starts from or None, --steps at the cpu preset)
-DEEPSIC_POINTS = ((1, 0.003, 2, 12_000), (2, 0.015, None, 40_000), (3, 0.05, 2, 12_000),
+DEEPSIC_POINTS = ((1, 0.001, 2, 12_000), (2, 0.015, None, 40_000), (3, 0.05, 2, 12_000),
                   (4, 0.15, 3, 12_000))
 DEEPSIC_PRE_STEPS = 8_000
 DEEPSIC_REFERENCE_STEPS = 20_000

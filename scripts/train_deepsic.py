@@ -49,6 +49,8 @@ def parse_args(argv: List[str]):
   parser.add_argument("--bottleneck-channels", type=int, default=None,
                       help="channels of the B-bit code; with the subsampling it sets the rate "
                       "(at most about B * channels / stride^2 bpp)")
+  parser.add_argument("--filters", type=int, default=None,
+                      help="channels of f's and g's stages (preset default; paper: 128)")
   parser.add_argument("--lambda-semantic", type=float, default=None,
                       help="lambda2, weight of the cross-entropy against bpp")
   parser.add_argument("--subsampling", type=str, default=None,
@@ -71,8 +73,8 @@ def parse_args(argv: List[str]):
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
-  for name in ("steps", "batch_size", "patch_size", "bottleneck_channels", "learning_rate",
-               "backup_every"):
+  for name in ("steps", "batch_size", "patch_size", "bottleneck_channels", "filters",
+               "learning_rate", "backup_every"):
     value = getattr(args, name)
     if value is not None and value <= 0:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
@@ -111,7 +113,8 @@ def main(argv: List[str] | None = None) -> int:
     config = train.config_for(args.architecture, args.preset, data.info,
                               lambda_distortion=args.lambda_distortion,
                               lambda_semantic=args.lambda_semantic, subsampling=subsampling,
-                              bottleneck_channels=args.bottleneck_channels)
+                              bottleneck_channels=args.bottleneck_channels,
+                              filters=args.filters)
   except ValueError as error:
     raise UserError(str(error)) from None
   training.check_resumable(output, config.to_json())

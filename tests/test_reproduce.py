@@ -260,3 +260,14 @@ def test_init_starts_a_run_from_a_model_folder_and_cpu_holds_the_full_rate(tmp_p
   schedule = deepsic_train.learning_rate_schedule(preset, 1000)
   assert float(schedule(899)) == pytest.approx(preset.learning_rate)
   assert float(schedule(999)) == pytest.approx(preset.learning_rate / 25)
+
+
+def test_a_weight_beyond_float16_ships_as_float32(tmp_path):
+  model = tiny_model("post", seed=2)
+  variance = next(v for v in shipped.model_weights(model) if "moving_variance" in v.name)
+  variance.assign(tf.fill(variance.shape, 1e6))
+  shipped.write_weights(model, tmp_path / "w.npz")
+  other = tiny_model("post", seed=3)
+  shipped.read_weights(other, tmp_path / "w.npz")
+  loaded = next(v for v in shipped.model_weights(other) if "moving_variance" in v.name)
+  np.testing.assert_array_equal(loaded.numpy(), 1e6)
