@@ -27,16 +27,20 @@ TRAINERS = {"deepsic": "scripts/train_deepsic.py", "r2i": "scripts/train_r2i.py"
 # size (128 channels at the stride of 16, a B-bit ceiling of 3 bpp, so that no point sits
 # at its ceiling) and lambda1, which sets the rate once the transforms carry detail
 # (docs/deepsic_ablation.md: 0.42, 0.89, 1.17 bpp for lambda1 0.0025, 0.01, 0.04 at 64
-# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). q2 trains
-# from scratch; every other point starts from a trained neighbour
+# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). q2 and q4 train
+# from scratch; q1 and q3 start from q2
 # (`--init`), as rate points of one architecture usually are: the transforms carry
-# over, and the rate settles to the new lambda1 within a few thousand steps. Each
+# over, and the rate moves toward the new lambda1 (slowly: 12,000 steps took q3 from
+# 0.57 to 0.70 bpp). Each
 # pre-semantic model starts from the post-semantic one of its rate (same weights; the
 # head then learns to read the unquantised features).
 DEEPSIC_CODE_CHANNELS = 128
-# (quality, lambda1, the point it starts from or None, --steps at the cpu preset)
-DEEPSIC_POINTS = ((1, 0.001, 2, 12_000), (2, 0.015, None, 40_000), (3, 0.05, 2, 12_000),
-                  (4, 0.15, 3, 12_000))
+# (quality, lambda1, the point it starts from or None, --steps at the cpu preset, filters).
+# q4 is wider: at 48 filters the transforms, not the rate, limit the quality above about
+# 0.6 bpp (lambda1 0.15 from q3 gave 28.61 dB at 0.763 bpp; 96 filters at 0.05 from
+# scratch, 29.37 dB at 1.306 bpp).
+DEEPSIC_POINTS = ((1, 0.001, 2, 12_000, 48), (2, 0.015, None, 40_000, 48),
+                  (3, 0.05, 2, 12_000, 48), (4, 0.05, None, 20_000, 96))
 DEEPSIC_PRE_STEPS = 8_000
 DEEPSIC_REFERENCE_STEPS = 20_000
 
@@ -68,17 +72,17 @@ class ZooModel:
 
 
 def _deepsic(architecture: str, quality: int) -> ZooModel:
-  _, lambda_distortion, start, steps = DEEPSIC_POINTS[quality - 1]
+  _, lambda_distortion, start, steps, filters = DEEPSIC_POINTS[quality - 1]
   if architecture == "pre":
     start, steps = quality, DEEPSIC_PRE_STEPS
   init = f"deepsic-post-q{start}" if start is not None else None
   return ZooModel(
       f"deepsic-{architecture}-q{quality}", "deepsic",
       ("--architecture", architecture, "--bottleneck-channels", str(DEEPSIC_CODE_CHANNELS),
-       "--lambda", str(lambda_distortion),
+       "--filters", str(filters), "--lambda", str(lambda_distortion),
        *(("--init", "{models}/" + init) if init else ())),
       f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-      f"{lambda_distortion}): a Table I row and a point of Figures 6-7",
+      f"{lambda_distortion}, {filters} filters): a Table I row and a point of Figures 6-7",
       needs=(init,) if init else (), cpu_flags=("--steps", str(steps)))
 
 
@@ -86,7 +90,7 @@ def _training_order() -> List[int]:
   """Post-semantic qualities, each after the one it starts from."""
   order: List[int] = []
   while len(order) < len(DEEPSIC_POINTS):
-    order += [quality for quality, _, start, _ in DEEPSIC_POINTS
+    order += [quality for quality, _, start, *_ in DEEPSIC_POINTS
               if quality not in order and (start is None or start in order)]
   return order
 

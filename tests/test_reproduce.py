@@ -94,10 +94,11 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   # Rate points start from a trained neighbour; each pre-semantic model from its post one.
   pre = zoo.training_command(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)
   assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2")
-  lambdas = [float(entry.flags[entry.flags.index("--lambda") + 1]) for entry in
-             sorted((e for e in zoo.MODELS if e.name.startswith("deepsic-post-")),
-                    key=lambda e: e.name)]
-  assert lambdas == sorted(lambdas) and len(set(lambdas)) == 4
+  points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
+                  for flag in ("--filters", "--lambda")) for entry in
+            sorted((e for e in zoo.MODELS if e.name.startswith("deepsic-post-")),
+                   key=lambda e: e.name)]
+  assert points == sorted(points) and len(set(points)) == 4  # each point above the last
 
 
 @pytest.mark.parametrize("architecture", ["pre", "post"])
