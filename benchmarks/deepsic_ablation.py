@@ -29,6 +29,15 @@ from typing import Any, Dict, List
 
 from common import REPO, write_json  # pylint: disable=wrong-import-order
 
+import numpy as np  # pylint: disable=wrong-import-order
+import tensorflow as tf  # pylint: disable=wrong-import-order
+
+from compression_eval.datasets import load_kodak  # pylint: disable=wrong-import-order
+from compression_eval.metrics import psnr  # pylint: disable=wrong-import-order
+from deepsic_tf import train  # pylint: disable=wrong-import-order
+from deepsic_tf.config import DeepSICConfig  # pylint: disable=wrong-import-order
+from deepsic_tf.models import DeepSIC  # pylint: disable=wrong-import-order
+
 BASE = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128,
         "lambda_distortion": 0.01, "lambda_semantic": 1.0}
 DESIGNS = {
@@ -53,49 +62,37 @@ def runs_of(group: str, base: str) -> Dict[str, Dict[str, Any]]:
           for value in SEMANTIC}
 
 
-class WallClock:
+class WallClock(tf.keras.callbacks.Callback):
   """Stops `fit` once `seconds` have passed since the end of the first step."""
 
   def __init__(self, seconds: float):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    super().__init__()
+    self.seconds = seconds
+    self.start: float | None = None
+    self.steps = 0
 
-    budget = seconds
-
-    class Callback(tf.keras.callbacks.Callback):
-      start: float | None = None
-      steps = 0
-
-      def on_train_batch_end(self, batch, logs=None):
-        if self.start is None:
-          self.start = time.perf_counter()
-          return
-        self.steps += 1
-        if time.perf_counter() - self.start >= budget:
-          self.model.stop_training = True
-
-    self.callback = Callback()
+  def on_train_batch_end(self, batch, logs=None) -> None:
+    if self.start is None:
+      self.start = time.perf_counter()
+      return
+    self.steps += 1
+    if time.perf_counter() - self.start >= self.seconds:
+      self.model.stop_training = True
 
 
 def kodak_figures(model, images) -> Dict[str, float]:
   """Mean PSNR (of uint8 outputs) and estimated bpp of the rounded code over Kodak."""
-  import numpy as np  # pylint: disable=import-outside-toplevel
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   psnrs, bpps = [], []
   for _, image in images:
-    batch = tf.constant(image[None], tf.float32) / 255.0
-    reconstruction, bits, _ = model(batch, training=False)
-    decoded = np.round(np.clip(reconstruction.numpy()[0], 0, 1) * 255)
-    mse = np.mean((decoded - image.astype(np.float64))**2)
-    psnrs.append(10 * np.log10(255**2 / mse))
+    reconstruction, bits, _ = model(tf.constant(image[None], tf.float32) / 255.0,
+                                    training=False)
+    decoded = np.round(np.clip(reconstruction.numpy()[0], 0, 1) * 255).astype(np.uint8)
+    psnrs.append(psnr(image, decoded))
     bpps.append(float(bits.numpy()[0]) / (image.shape[0] * image.shape[1]))
   return {"kodak_psnr": float(np.mean(psnrs)), "kodak_bpp": float(np.mean(bpps))}
 
 
 def train_one(overrides: Dict[str, Any], seed: int, seconds: float, data, kodak) -> Dict:
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from deepsic_tf.config import DeepSICConfig  # pylint: disable=import-outside-toplevel
-  from deepsic_tf.models import DeepSIC  # pylint: disable=import-outside-toplevel
-
   tf.keras.backend.clear_session()
   tf.keras.utils.set_random_seed(seed)
   config = DeepSICConfig(architecture="post", num_classes=data.info.num_classes,
@@ -103,10 +100,9 @@ def train_one(overrides: Dict[str, Any], seed: int, seconds: float, data, kodak)
   model = DeepSIC(config)
   model.compile(optimizer=tf.keras.optimizers.Adam(1e-3))
   clock = WallClock(seconds)
-  model.fit(data.train, epochs=10**6, steps_per_epoch=50, callbacks=[clock.callback],
-            verbose=0)
+  model.fit(data.train, epochs=10**6, steps_per_epoch=50, callbacks=[clock], verbose=0)
   val = model.evaluate(data.val, verbose=0, return_dict=True)
-  return {"seed": seed, "steps": clock.callback.steps, "params": model.count_params(),
+  return {"seed": seed, "steps": clock.steps, "params": model.count_params(),
           "val_psnr": float(val["psnr"]), "val_bpp": float(val["bpp"]),
           "val_top1": float(val["top1"]), **kodak_figures(model, kodak)}
 
@@ -185,9 +181,6 @@ def main() -> int:
   args = parser.parse_args()
   seeds = [int(seed) for seed in args.seeds.split(",")]
 
-  from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
-  from deepsic_tf import train  # pylint: disable=import-outside-toplevel
-
   preset = dataclasses.replace(train.TRAIN_PRESETS["cpu"], batch_size=16, patch_size=64)
   kodak = load_kodak(args.kodak_dir)
   path = Path(args.output + ".json")
@@ -200,7 +193,8 @@ def main() -> int:
   for name, overrides in variants.items():
     entry["runs"][name] = []
     for seed in seeds:
-      # The same pipeline seed for every run: every variant sees the same batches.
+      # A fresh pipeline with one seed for every run: a second pass over the same
+      # pipeline would reshuffle, so only first passes give every variant the same batches.
       data = train.prepare_data(args.dataset, preset, preset.batch_size, seed=0)
       result = train_one(overrides, seed, args.seconds, data, kodak)
       entry["runs"][name].append(result)
