@@ -77,18 +77,22 @@ def worker_pool(jobs: int) -> multiprocessing.pool.Pool:
 def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
                    on_image: Callable[[str], None] = lambda name: None,
                    codec: Optional[Codec] = None,
-                   pool: Optional[multiprocessing.pool.Pool] = None) -> RDCurve:
+                   pool: Optional[multiprocessing.pool.Pool] = None,
+                   per_image: Optional[Dict[str, List[Record]]] = None) -> RDCurve:
   """The curve of the codec `spec` names, averaged over `images`.
 
   `on_image` is called with each image's name once it is done (a progress bar). Without
   a `pool`, a `codec` already built from `spec` is used as it is rather than loaded
-  again, and `jobs > 1` starts workers for this codec alone.
+  again, and `jobs > 1` starts workers for this codec alone. `per_image`, when given,
+  receives each image's own records under its name.
   """
+  per_image = {} if per_image is None else per_image
   if pool is None and (jobs <= 1 or len(images) <= 1):
     codec = codec or make_codec(spec)
     records: List[Record] = []
     for name, image in images:
-      records.extend(measure(codec, image))
+      per_image[name] = measure(codec, image)
+      records.extend(per_image[name])
       on_image(name)
     return average_by_setting(codec.name, codec.description, records)
   with contextlib.ExitStack() as stack:
@@ -98,6 +102,7 @@ def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
     results = pool.imap(_measure_in_worker, [(spec, image) for _, image in images])
     for (name, _), (codec_name, description, image_records) in zip(images, results):
       identity = (codec_name, description)
+      per_image[name] = image_records
       records.extend(image_records)
       on_image(name)
   return average_by_setting(*identity, records)

@@ -55,21 +55,36 @@ def savings(anchor: RDCurve, curve: RDCurve, metric: str,
 
 @dataclasses.dataclass
 class Table:
-  """One reproduced table: Markdown for people, rows for the JSON report."""
+  """One reproduced table: the measured values (`rows`) and the cells shown for them.
+
+  Both go to results.json, and the Markdown report is rendered from that file alone
+  (`render_report`), so every number in tables.md is one in results.json.
+  """
   title: str
-  markdown: str
+  header: List[str]
+  cells: List[List[str]]
   rows: List[Dict[str, object]]
 
+  @property
+  def markdown(self) -> str:
+    lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+    lines += ["| " + " | ".join(row) + " |" for row in self.cells]
+    return "\n".join(lines)
 
-def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-  lines += ["| " + " | ".join(row) + " |" for row in rows]
-  return "\n".join(lines)
+
+def binomial_interval(fraction: float, count: int, z: float = 1.96) -> Tuple[float, float]:
+  """Wilson's 95 % interval of a proportion measured on `count` trials: the noise of a
+  top-1 accuracy over the validation images."""
+  scale = 1 + z * z / count
+  centre = (fraction + z * z / (2 * count)) / scale
+  half = z * math.sqrt(fraction * (1 - fraction) / count + z * z / (4 * count * count)) / scale
+  return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def table_i(accuracy: Mapping[str, Mapping[str, float]], kodak_bpp: Mapping[str, float],
             models: Sequence[Tuple[str, str]], paper: List[Dict[str, str]]) -> Table:
-  """Top-1 / top-5 at each rate, pre and post, and the uncompressed reference.
+  """Top-1 (with its binomial interval) and top-5 at each rate, pre and post, and the
+  uncompressed reference.
 
   `models` lists (name, architecture) in rate order; the k-th rate of an architecture
   sits beside the paper's k-th (0.25, 0.5, 1.0, 1.5 bpp).
@@ -79,28 +94,30 @@ def table_i(accuracy: Mapping[str, Mapping[str, float]], kodak_bpp: Mapping[str,
   rows, cells = [], []
   seen = {"pre": 0, "post": 0}
   for name, arch in models:
+    result = accuracy[name]
+    interval = binomial_interval(result["top1"], int(result["images"]))
+    top1 = f"{_plain(result['top1'])} ({_plain(interval[0])}-{_plain(interval[1])})"
     if arch == "reference":
       references = [row for row in paper if not row["bpp"]]
       published = "; ".join(f"{row['method']} {float(row['top1']):.3f} / {float(row['top5']):.3f}"
                             for row in references)
-      result = accuracy[name]
-      rows.append({"model": name, "architecture": arch, **result, "paper": published})
-      cells.append([name, "uncompressed", "24", "", _plain(result["top1"]),
-                    _plain(result["top5"]), published])
+      rows.append({"model": name, "architecture": arch, **result, "top1_interval": interval,
+                   "paper": published})
+      cells.append([name, "uncompressed", "", "", top1, _plain(result["top5"]), published])
       continue
     rank = seen[arch]
     seen[arch] += 1
     match = paper_rows[arch][rank] if rank < len(paper_rows[arch]) else None
-    result = accuracy[name]
     rows.append({"model": name, "architecture": arch, "kodak_bpp": kodak_bpp.get(name), **result,
-                 "paper": match})
-    cells.append([name, arch, _plain(kodak_bpp.get(name)), _plain(result["bpp"]),
-                  _plain(result["top1"]), _plain(result["top5"]),
+                 "top1_interval": interval, "paper": match})
+    cells.append([name, arch, _plain(kodak_bpp.get(name)), _plain(result["bpp"]), top1,
+                  _plain(result["top5"]),
                   "" if match is None else
                   f"{match['bpp']} bpp: {float(match['top1']):.3f} / {float(match['top5']):.3f}"])
-  header = ["model", "semantic", "Kodak bpp (files)", "val bpp (entropy model)", "top-1",
-            "top-5", "paper (ILSVRC-2012, 1000 classes): top-1 / top-5"]
-  return Table("Table I: classification accuracy at each rate", _markdown(header, cells), rows)
+  header = ["model", "semantic", "Kodak bpp (files)", "val bpp (entropy model)",
+            "top-1 (95 % interval)", "top-5",
+            "paper (ILSVRC-2012, 1000 classes): top-1 / top-5"]
+  return Table("Table I: classification accuracy at each rate", header, cells, rows)
 
 
 def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
@@ -141,7 +158,7 @@ def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
     cells.append(row)
   low, high = bpp_range
   return Table(f"{title} (savings against {anchor}, {low:g}-{high:g} bpp)",
-               _markdown(header, cells), json_rows)
+               header, cells, json_rows)
 
 
 def points_beside(curves: Mapping[str, RDCurve], names: Sequence[str],
@@ -172,7 +189,7 @@ def points_beside(curves: Mapping[str, RDCurve], names: Sequence[str],
       rows.append(record)
       cells.append(row)
   return Table(f"Figures 6-7: every DeepSIC point beside {', '.join(references)} at its rate",
-               _markdown(header, cells), rows)
+               header, cells, rows)
 
 
 def table_1(means: Mapping[str, float], descriptions: Mapping[str, str],
@@ -186,7 +203,7 @@ def table_1(means: Mapping[str, float], descriptions: Mapping[str, str],
     cells.append([descriptions.get(name, name), f"{mean:.4f}",
                   "" if theirs is None else f"{theirs:.4f}"])
   return Table(f"Table 1: partial-context inpainting, average SSIM over {blocks} Kodak blocks",
-               _markdown(["inpainter", "ours", "paper"], cells), rows)
+               ["inpainter", "ours", "paper"], cells, rows)
 
 
 @dataclasses.dataclass
@@ -216,9 +233,13 @@ def findings(accuracy: Mapping[str, Mapping[str, float]], deepsic_rates: Mapping
   result = []
   for arch, names in deepsic_rates.items():
     top1 = [accuracy[name]["top1"] for name in names]
-    result.append(Finding(f"Table I: {arch}-semantic accuracy rises with rate",
-                          all(b >= a for a, b in zip(top1, top1[1:])),
-                          "top-1 " + ", ".join(f"{value:.3f}" for value in top1)))
+    lower = [binomial_interval(accuracy[name]["top1"], int(accuracy[name]["images"]))[0]
+             for name in names]
+    result.append(Finding(
+        f"Table I: {arch}-semantic accuracy does not fall with rate beyond its noise (no top-1 "
+        "below the 95 % interval of the rate before)",
+        all(value >= low for low, value in zip(lower, top1[1:])),
+        "top-1 " + ", ".join(f"{value:.3f}" for value in top1)))
   gaps = [accuracy[pre]["top1"] - accuracy[post]["top1"]
           for pre, post in zip(deepsic_rates["pre"], deepsic_rates["post"])]
   result.append(Finding(f"Table I: pre ~ post (top-1 within {same_accuracy:.2f} at every rate)",
@@ -251,3 +272,23 @@ def findings(accuracy: Mapping[str, Mapping[str, float]], deepsic_rates: Mapping
 def findings_markdown(items: Sequence[Finding]) -> str:
   return "\n".join(f"- **{'holds' if item.holds else 'does not hold'}**: {item.claim} "
                    f"({item.evidence})" for item in items)
+
+
+def render_report(results: Mapping[str, object]) -> str:
+  """tables.md from results.json alone: the header, the findings, every table, the plots."""
+  report = results["report"]
+  header = (f"# The papers' tables at `--preset {results['preset']}`\n\nMeasured by "
+            f"`python scripts/reproduce_tables.py` on {results['kodak_images']} Kodak images and "
+            f"{report['validation_images']} validation images of {report['imagenet_dir']}, from "
+            f"the models in {report['models']} ({results['seconds']['total'] / 60:.1f} minutes). "
+            "Rate savings are minus the BD rate: positive means fewer bits for the same "
+            "quality. Coding times are per image, with --jobs images coded side by side. The "
+            "classic codecs' curves are measured once per library version and image set and "
+            "reused (`--remeasure-baselines` measures them again; `baselines` in results.json "
+            "says when and with which versions each was measured).\n")
+  sections = [header, "## Which of the papers' findings hold\n",
+              findings_markdown([Finding(**item) for item in results["findings"]]) + "\n"]
+  for table in results["tables"].values():
+    sections += [f"## {table['title']}\n", Table(**table).markdown + "\n"]
+  sections += ["## Plots\n", "\n".join(f"![{name}]({name})" for name in report["plots"]) + "\n"]
+  return "\n".join(sections)

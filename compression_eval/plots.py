@@ -63,23 +63,32 @@ def plot_rd(curves: Sequence[RDCurve], metric: str, path: str | os.PathLike,
   atomic_write_bytes(path, buffer.getvalue())
 
 
+# What a learning curve shows, by the first series a run's history has: a codec's
+# validation PSNR and bpp, or a classifier's top-1 and loss.
+CURVES = ((("val_psnr", "validation PSNR (dB)"), ("val_bpp", "validation bpp")),
+          (("val_top1", "validation top-1"), ("val_loss", "validation loss")))
+
+
 def plot_learning_curve(history_csv: str | os.PathLike, path: str | os.PathLike,
                         steps_per_epoch: int, title: str) -> None:
-  """Validation PSNR and bpp against training steps, from a run's `history.csv` (one row
-  per epoch, as `compression_eval.training` logs it), as a small PNG."""
+  """Validation PSNR and bpp (or, for a classifier, top-1 and loss) against training
+  steps, from a run's `history.csv` (one row per epoch, as `compression_eval.training`
+  logs it), as a small PNG."""
   import csv  # pylint: disable=import-outside-toplevel
   with open(history_csv, newline="", encoding="utf-8") as handle:
     rows = list(csv.DictReader(handle))
-  if not rows or "val_psnr" not in rows[0]:
-    raise ValueError(f"{history_csv} has no validation PSNR to plot")
+  series = next((curve for curve in CURVES if rows and curve[0][0] in rows[0]), None)
+  if series is None:
+    raise ValueError(f"{history_csv} has no validation metrics to plot")
+  (left_key, left_label), (right_key, right_label) = series
   steps = np.array([(int(row["epoch"]) + 1) * steps_per_epoch for row in rows])
   figure, psnr_axis = plt.subplots(figsize=(5, 3.2), dpi=100)
-  psnr_axis.plot(steps, [float(row["val_psnr"]) for row in rows], color="C0")
+  psnr_axis.plot(steps, [float(row[left_key]) for row in rows], color="C0")
   psnr_axis.set_xlabel("training steps")
-  psnr_axis.set_ylabel("validation PSNR (dB)", color="C0")
+  psnr_axis.set_ylabel(left_label, color="C0")
   bpp_axis = psnr_axis.twinx()
-  bpp_axis.plot(steps, [float(row["val_bpp"]) for row in rows], color="C1")
-  bpp_axis.set_ylabel("validation bpp", color="C1")
+  bpp_axis.plot(steps, [float(row[right_key]) for row in rows], color="C1")
+  bpp_axis.set_ylabel(right_label, color="C1")
   psnr_axis.set_title(title, fontsize=9)
   psnr_axis.grid(True, alpha=0.3)
   figure.tight_layout()

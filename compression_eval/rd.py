@@ -27,11 +27,14 @@ class RDCurve:
   """Rate-distortion points of one codec, in CompressAI's result layout.
 
   `results` maps a key ("bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", ...) to one
-  value per point; every list has the same length.
+  value per point; every list has the same length. `provenance`, where recorded, says
+  when and with which library versions the points were measured
+  (`compression_eval.provenance.record`).
   """
   name: str
   description: str
   results: Dict[str, List[float]]
+  provenance: Dict[str, object] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self) -> None:
     lengths = {len(values) for values in self.results.values()}
@@ -50,7 +53,9 @@ class RDCurve:
     return bpp[order], values[order]
 
   def to_json(self) -> dict:
-    return {"name": self.name, "description": self.description, "results": self.results}
+    provenance = {"provenance": self.provenance} if self.provenance else {}
+    return {"name": self.name, "description": self.description, **provenance,
+            "results": self.results}
 
 
 def codec_key(name: str) -> str:
@@ -108,7 +113,8 @@ def read_json(path: str | os.PathLike) -> RDCurve:
     with open(path, encoding="utf-8") as handle:
       data = json.load(handle)
     return RDCurve(str(data["name"]), str(data.get("description", "")),
-                   {key: list(values) for key, values in data["results"].items()})
+                   {key: list(values) for key, values in data["results"].items()},
+                   dict(data.get("provenance", {})))
   except FileNotFoundError:
     raise UserError(f"results file not found: {path}") from None
   except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:

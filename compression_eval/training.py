@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Sequence, Tuple, TypeVar
 
 import tensorflow as tf
 
-from compression_eval import shipped
+from compression_eval import provenance, shipped
 from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory, atomic_write_text
 
@@ -31,7 +31,7 @@ def step_schedule(base: float, steps: int, drops: Sequence[float],
   """
   boundaries: List[int] = []
   for fraction in drops:
-    boundaries.append(max(int(steps * fraction), boundaries[-1] + 1 if boundaries else 1))
+    boundaries.append(max(round(steps * fraction), boundaries[-1] + 1 if boundaries else 1))
   values = [base / factor**i for i in range(len(drops) + 1)]
   return tf.keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
@@ -225,4 +225,6 @@ def check_resumable(output: Path, config_json: str) -> None:
 
 
 def write_summary(path: Path, summary: Dict[str, object]) -> None:
-  atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
+  """A run's summary.json, with the provenance of the code that trained it."""
+  atomic_write_text(path, json.dumps({**summary, "provenance": provenance.record()},
+                                     indent=2) + "\n")

@@ -27,20 +27,43 @@ TRAINERS = {"deepsic": "scripts/train_deepsic.py", "r2i": "scripts/train_r2i.py"
 # size (128 channels at the stride of 16, a B-bit ceiling of 3 bpp, so that no point sits
 # at its ceiling) and lambda1, which sets the rate once the transforms carry detail
 # (docs/deepsic_ablation.md: 0.42, 0.89, 1.17 bpp for lambda1 0.0025, 0.01, 0.04 at 64
-# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). q2 and q4 train
-# from scratch; q1 and q3 start from q2
-# (`--init`), as rate points of one architecture usually are: the transforms carry
-# over, and the rate moves toward the new lambda1 (slowly: 12,000 steps took q3 from
-# 0.57 to 0.70 bpp). Each
-# pre-semantic model starts from the post-semantic one of its rate (same weights; the
-# head then learns to read the unquantised features).
+# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). Points start
+# from a trained neighbour (`--init`), as rate points of one architecture usually are: the
+# transforms carry over, and the rate moves toward the new lambda1. Each pre-semantic
+# model starts from the post-semantic one of its rate (same weights; the head then learns
+# to read the unquantised features).
 DEEPSIC_CODE_CHANNELS = 128
-# (quality, lambda1, the point it starts from or None, --steps at the cpu preset, filters).
-# q4 is wider: at 48 filters the transforms, not the rate, limit the quality above about
-# 0.6 bpp (lambda1 0.15 from q3 gave 28.61 dB at 0.763 bpp; 96 filters at 0.05 from
-# scratch, 29.37 dB at 1.306 bpp).
-DEEPSIC_POINTS = ((1, 0.001, 2, 12_000, 48), (2, 0.015, None, 40_000, 48),
-                  (3, 0.05, 2, 12_000, 48), (4, 0.05, None, 20_000, 96))
+
+
+@dataclasses.dataclass(frozen=True)
+class RatePoint:
+  """One DeepSIC rate point.
+
+  Attributes:
+    quality: 1 to 4, by rising rate.
+    lambda_distortion: lambda1.
+    steps: --steps at the cpu preset.
+    filters: the transforms' width.
+    start: the point whose post-semantic model this one starts from, or None.
+    warmup: (lambda1, steps) of a run from scratch that this one starts from instead.
+  """
+  quality: int
+  lambda_distortion: float
+  steps: int
+  filters: int
+  start: Optional[int] = None
+  warmup: Optional[Tuple[float, int]] = None
+
+
+# The upper points are wider: at 48 filters the transforms, not the rate, limit the
+# quality above about 0.6 bpp (lambda1 0.15 gave 28.61 dB at 0.763 bpp). At 96 filters the
+# steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
+# and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
+# from it at a lower lambda1.
+DEEPSIC_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
+                  RatePoint(2, 0.015, 40_000, 48),
+                  RatePoint(3, 0.008, 8_000, 96, start=4),
+                  RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
 DEEPSIC_PRE_STEPS = 8_000
 DEEPSIC_REFERENCE_STEPS = 20_000
 
@@ -57,6 +80,8 @@ class ZooModel:
     role: what the tables use it for, one line.
     needs: shipped models the flags name, trained first.
     cpu_flags: flags added at `--preset cpu` only.
+    warmup: a run trained first (into its own run folder, not shipped) that this one
+      starts from (`--init`).
   """
   name: str
   trainer: str
@@ -64,6 +89,7 @@ class ZooModel:
   role: str
   needs: Tuple[str, ...] = ()
   cpu_flags: Tuple[str, ...] = ()
+  warmup: Optional["ZooModel"] = None
 
   @property
   def is_codec(self) -> bool:
@@ -71,33 +97,45 @@ class ZooModel:
     return not (self.name.startswith("inpainter-") or self.name == "deepsic-reference")
 
 
+def _deepsic_flags(architecture: str, filters: int, lambda_distortion: float) -> Tuple[str, ...]:
+  return ("--architecture", architecture, "--bottleneck-channels", str(DEEPSIC_CODE_CHANNELS),
+          "--filters", str(filters), "--lambda", str(lambda_distortion))
+
+
 def _deepsic(architecture: str, quality: int) -> ZooModel:
-  _, lambda_distortion, start, steps, filters = DEEPSIC_POINTS[quality - 1]
+  point = DEEPSIC_POINTS[quality - 1]
+  name = f"deepsic-{architecture}-q{quality}"
+  start, steps, warmup = point.start, point.steps, None
   if architecture == "pre":
     start, steps = quality, DEEPSIC_PRE_STEPS
+  elif point.warmup:
+    warmup_lambda, warmup_steps = point.warmup
+    warmup = ZooModel(f"{name}-warmup", "deepsic",
+                      _deepsic_flags(architecture, point.filters, warmup_lambda),
+                      f"the run {name} starts from", cpu_flags=("--steps", str(warmup_steps)))
   init = f"deepsic-post-q{start}" if start is not None else None
   return ZooModel(
-      f"deepsic-{architecture}-q{quality}", "deepsic",
-      ("--architecture", architecture, "--bottleneck-channels", str(DEEPSIC_CODE_CHANNELS),
-       "--filters", str(filters), "--lambda", str(lambda_distortion),
+      name, "deepsic",
+      (*_deepsic_flags(architecture, point.filters, point.lambda_distortion),
        *(("--init", "{models}/" + init) if init else ())),
       f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-      f"{lambda_distortion}, {filters} filters): a Table I row and a point of Figures 6-7",
-      needs=(init,) if init else (), cpu_flags=("--steps", str(steps)))
+      f"{point.lambda_distortion}, {point.filters} filters): a Table I row and a point of "
+      "Figures 6-7",
+      needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
 
 def _training_order() -> List[int]:
   """Post-semantic qualities, each after the one it starts from."""
   order: List[int] = []
   while len(order) < len(DEEPSIC_POINTS):
-    order += [quality for quality, _, start, *_ in DEEPSIC_POINTS
-              if quality not in order and (start is None or start in order)]
+    order += [point.quality for point in DEEPSIC_POINTS
+              if point.quality not in order and (point.start is None or point.start in order)]
   return order
 
 
 MODELS: Tuple[ZooModel, ...] = (
     *(_deepsic("post", quality) for quality in _training_order()),
-    *(_deepsic("pre", quality) for quality, *_ in DEEPSIC_POINTS),
+    *(_deepsic("pre", point.quality) for point in DEEPSIC_POINTS),
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
              cpu_flags=("--steps", str(DEEPSIC_REFERENCE_STEPS))),
@@ -130,16 +168,21 @@ def by_name(name: str) -> ZooModel:
   raise KeyError(name)
 
 
-def training_command(model: ZooModel, dataset: str, preset: str, runs: Path, models: Path,
-                     strategy: str = "default") -> List[str]:
-  """The command line that trains `model` into runs/<name>."""
+def training_commands(model: ZooModel, dataset: str, preset: str, runs: Path, models: Path,
+                      strategy: str = "default") -> List[List[str]]:
+  """The command lines that train `model` into runs/<name>, in order: its warm-up run's
+  first where it has one."""
   flags = [flag.replace("{models}", str(models)) for flag in model.flags]
   if preset == "cpu":
     flags += model.cpu_flags
   if strategy != "default":
     flags += ["--strategy", strategy]
-  return [sys.executable, TRAINERS[model.trainer], *flags, "--dataset", dataset,
-          "--preset", preset, "--output", str(runs / model.name)]
+  earlier: List[List[str]] = []
+  if model.warmup:
+    earlier = training_commands(model.warmup, dataset, preset, runs, models, strategy)
+    flags += ["--init", str(runs / model.warmup.name / "model")]
+  return [*earlier, [sys.executable, TRAINERS[model.trainer], *flags, "--dataset", dataset,
+                     "--preset", preset, "--output", str(runs / model.name)]]
 
 
 def load(folder: Path, trainer: str):
@@ -171,7 +214,8 @@ def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional
       + ("" if model.is_codec else " does not apply (not a codec); the tables load it "
          "directly."),
       "- Config and the whole training summary: `config.json`, `summary.json`."]
-      + ([f"- Learning curve (validation PSNR and bpp on {summary['curve_images']} center "
+      + ([f"- Learning curve (validation {'PSNR and bpp' if model.is_codec else 'top-1 and loss'}"
+          f" on {summary['curve_images']} center "
           "patches after every epoch): `learning_curve.png`", "",
           "![learning curve](learning_curve.png)"] if "curve_images" in summary else [])
       + [""])

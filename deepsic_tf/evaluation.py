@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
@@ -19,8 +19,9 @@ from deepsic_tf.saved_codec import SavedCodec
 class DeepSICEvalCodec:
   """One exported DeepSIC model, evaluated through its files."""
 
-  def __init__(self, path: str):
-    self.codec = SavedCodec(path)
+  def __init__(self, path: str, codec: Optional[SavedCodec] = None):
+    """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`)."""
+    self.codec = codec or SavedCodec(path)
     config = self.codec.config
     self.name = f"deepsic-{config.architecture}-{Path(path).resolve().parent.name}"
     self.description = (f"DeepSIC {config.architecture}-semantic, {config.filters} filters, "

@@ -10,7 +10,7 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -19,7 +19,9 @@ import tensorflow_compression  # noqa: F401  pylint: disable=unused-import  (reg
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS, check_pixel_count
 from deepsic_tf.bitstream import ERROR_PREFIX, declared_size
+from deepsic_tf.codec import CodecModule
 from deepsic_tf.config import DeepSICConfig
+from deepsic_tf.models import DeepSIC
 
 _ASSERTION = re.compile(re.escape(ERROR_PREFIX) + r"([^\]\n']*)")  # up to the quote TF adds
 
@@ -48,10 +50,25 @@ class SavedCodec:
       raise UserError(f"no DeepSIC codec SavedModel at {path} (expected {path}/saved_model.pb; "
                       "train one with scripts/train_deepsic.py)")
     try:
-      self._module = tf.saved_model.load(str(path))
-      info = self._module.signatures["info"]()
+      module = tf.saved_model.load(str(path))
+      self._signatures = module.signatures
+      info = self._signatures["info"]()
     except (KeyError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not a DeepSIC codec SavedModel ({type(error).__name__})") from None
+    self._module = module  # holds the variables the signatures read
+    self._start(path, info, max_pixels)
+
+  @classmethod
+  def of_model(cls, model: DeepSIC, max_pixels: int = MAX_PIXELS) -> "SavedCodec":
+    """The same codec run in this process from a model's weights, without exporting: the
+    module the SavedModel would hold, called directly."""
+    codec = cls.__new__(cls)
+    codec._module = CodecModule(model)
+    codec._signatures = codec._module.signatures()
+    codec._start(None, codec._signatures["info"](), max_pixels)
+    return codec
+
+  def _start(self, path: Optional[Path], info: dict, max_pixels: int) -> None:
     self.path = path
     self.max_pixels = max_pixels
     self.config = DeepSICConfig.from_json(info["config"].numpy().decode())
@@ -64,7 +81,7 @@ class SavedCodec:
       raise UserError(f"expected an RGB image (H, W, 3), got shape {image.shape}")
     if not (1 <= min(image.shape[:2]) and max(image.shape[:2]) <= 65535):
       raise UserError(f"image sides must be 1 to 65535 pixels, got {image.shape[:2]}")
-    return self._module.signatures["compress"](image=tf.constant(image))["file"].numpy()
+    return self._signatures["compress"](image=tf.constant(image))["file"].numpy()
 
   def _run(self, signature: str, data: bytes) -> dict:
     """A file-reading signature's outputs, after refusing an absurd declared size."""
@@ -72,7 +89,7 @@ class SavedCodec:
     if size is not None:
       check_pixel_count(*size, what="the DeepSIC file", limit=self.max_pixels)
     try:
-      return self._module.signatures[signature](data=tf.constant(data))
+      return self._signatures[signature](data=tf.constant(data))
     except tf.errors.OpError as error:
       raise file_error(error) from None
 

@@ -154,10 +154,14 @@ class InpaintingCodecModule(CodecModule):
     return {"info": self.info, "inpaint": self.inpaint, "encode": self.encode, "decode": full}
 
 
+def codec_module(model: Coder) -> CodecModule:
+  """The codec module of an R2I coder, or of IR2I (which adds `inpaint`)."""
+  return (InpaintingCodecModule if isinstance(model.config, IR2IConfig) else CodecModule)(model)
+
+
 def export(model: Coder, path: str) -> CodecModule:
   """Writes the codec SavedModel (plain TensorFlow ops; loads without extra packages)."""
-  module_class = InpaintingCodecModule if isinstance(model.config, IR2IConfig) else CodecModule
-  module = module_class(model)
+  module = codec_module(model)
   signatures = module.trace()
   with atomic_directory(path) as staging:
     tf.saved_model.save(module, str(staging), signatures=signatures)

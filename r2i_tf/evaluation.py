@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
@@ -24,8 +24,10 @@ from r2i_tf.saved_codec import SavedCodec
 class R2IEvalCodec:
   """One exported R2I model, evaluated stage by stage through its files."""
 
-  def __init__(self, path: str, entropy_coded: bool = False):
-    self.codec = SavedCodec(path)
+  def __init__(self, path: str, entropy_coded: bool = False,
+               codec: Optional[SavedCodec] = None):
+    """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`)."""
+    self.codec = codec or SavedCodec(path)
     self.entropy_coded = entropy_coded
     config = self.codec.config
     run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder

@@ -17,13 +17,13 @@ image; at coding time the context is the neighbours' first-code reconstruction
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Tuple
 
 import tensorflow as tf
 
 from r2i_tf.config import IR2IConfig
 from r2i_tf.inpainting import CONTEXT, build_inpainter, target_block, training_context
-from r2i_tf.models import R2I
+from r2i_tf.models import R2I, CoderPass, to_unit
 from r2i_tf.objective import ObjectiveModel
 
 
@@ -47,7 +47,8 @@ class IR2I(ObjectiveModel):
 
   @property
   def metrics(self) -> list:
-    return [self.loss_tracker, self.psnr_inpainting, self.psnr_first, self.psnr_last]
+    return ([self.loss_tracker, self.psnr_inpainting, self.psnr_first, self.psnr_last]
+            + self.coder.binarizer_metrics)
 
   def inpaint(self, context: tf.Tensor, training: bool = False) -> tf.Tensor:
     """M_I(C): masked contexts (B, 64, 64, 3) to blocks (B, 32, 32, 3), both on [-1, 1]."""
@@ -55,26 +56,28 @@ class IR2I(ObjectiveModel):
 
   def encode_residual(self, blocks: tf.Tensor, inpainting: tf.Tensor) -> tf.Tensor:
     """Test-time +-1 codes (stages, B, 2, 2, C) of blocks in [0, 1] given their inpainting."""
-    return tf.stack(self.coder.run(2.0 * blocks - 1.0 - inpainting, None, training=False)[0])
+    return tf.stack(self.coder.run(2.0 * blocks - 1.0 - inpainting, None, training=False).codes)
 
   def decode_residual(self, codes: tf.Tensor, inpainting: tf.Tensor) -> tf.Tensor:
     """Reconstructions (k, B, 32, 32, 3) in ~[0, 1] from k stages' codes and the inpainting."""
-    residuals = self.coder.run(None, tf.unstack(codes), training=False)[1]
+    residuals = self.coder.run(None, tf.unstack(codes), training=False).reconstructions
     return (tf.stack(residuals) + inpainting[tf.newaxis] + 1.0) / 2.0
 
-  def _forward(self, crops: tf.Tensor, training: bool) -> List[tf.Tensor]:
-    """[inpainting, P_1, ..., P_S] on the [-1, 1] scale for 64x64 crops in [0, 1]."""
+  def _forward(self, crops: tf.Tensor, training: bool) -> Tuple[tf.Tensor, CoderPass]:
+    """The inpainting, [inpainting, P_1, ..., P_S] stacked (on [0, 1]), and the coder's
+    pass (on the [-1, 1] scale), for 64x64 crops in [0, 1]."""
     scaled = 2.0 * crops - 1.0
     inpainting = self.inpaint(training_context(scaled, training), training)
-    residuals = self.coder.run(target_block(scaled) - inpainting, None, training)[1]
-    return [inpainting] + [inpainting + residual for residual in residuals]
+    coded = self.coder.run(target_block(scaled) - inpainting, None, training)
+    return to_unit([inpainting] + [inpainting + residual
+                                   for residual in coded.reconstructions]), coded
 
   def call(self, crops: tf.Tensor, training: bool = False) -> tf.Tensor:
     """The inpainting and every stage's reconstruction: (1 + stages, B, 32, 32, 3) in ~[0, 1]."""
-    return (tf.stack(self._forward(crops, training)) + 1.0) / 2.0
+    return self._forward(crops, training)[0]
 
   def _objective(self, crops: tf.Tensor, training: bool) -> tf.Tensor:
-    predictions = self(crops, training=training)
+    predictions, coded = self._forward(crops, training)
     block = target_block(crops)
     # Eq. 4 on the [-1, 1] scale: the inpainting loss (Eq. 3) plus every stage's loss.
     mse = tf.reduce_mean(tf.square(2.0 * (predictions - block[tf.newaxis])), axis=[1, 2, 3, 4])
@@ -84,6 +87,7 @@ class IR2I(ObjectiveModel):
     self.psnr_inpainting.update_state(tf.reduce_mean(psnr[0]))
     self.psnr_first.update_state(tf.reduce_mean(psnr[1]))
     self.psnr_last.update_state(tf.reduce_mean(psnr[-1]))
+    self.coder.track_binarizers(coded)
     return loss
 
   def build_variables(self) -> None:

@@ -12,16 +12,33 @@ stage's output becomes the reconstruction P_s (paper 2, section 2 and Figure 1):
   previous stage's (all layers / decoder layers only).
 
 The loss is Eq. 1 / Eq. 2, summed over stages; pixels are scaled to [-1, 1] inside.
+Besides the loss and PSNR, training reports each stage's binariser health
+(`r2i_tf.binarizer.health`): `abs_tanh_S` and `flips_S` for stage S, in the history
+and TensorBoard.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional
 
 import tensorflow as tf
 
+from r2i_tf.binarizer import health
 from r2i_tf.config import PATCH_SIZE, R2IConfig
 from r2i_tf.objective import ObjectiveModel
 from r2i_tf.stage import Features, Stage
+
+
+def to_unit(images: List[tf.Tensor]) -> tf.Tensor:
+  """Images on the [-1, 1] scale, stacked and brought to [0, 1]."""
+  return (tf.stack(images) + 1.0) / 2.0
+
+
+class CoderPass(NamedTuple):
+  """What `R2I.run` computes, per stage: the +-1 codes, the reconstructions and, when it
+  encodes, the tanh that the codes binarise."""
+  codes: List[tf.Tensor]
+  reconstructions: List[tf.Tensor]
+  activations: List[tf.Tensor]
 
 
 class R2I(ObjectiveModel):
@@ -38,10 +55,25 @@ class R2I(ObjectiveModel):
     self.loss_tracker = tf.keras.metrics.Mean(name="loss")
     self.psnr_first = tf.keras.metrics.Mean(name="psnr_first")
     self.psnr_last = tf.keras.metrics.Mean(name="psnr_last")
+    self.abs_tanh = [tf.keras.metrics.Mean(name=f"abs_tanh_{s + 1}")
+                     for s in range(config.stages)]
+    self.flips = [tf.keras.metrics.Mean(name=f"flips_{s + 1}") for s in range(config.stages)]
+
+  @property
+  def binarizer_metrics(self) -> list:
+    """Each stage's mean |tanh| and flip rate (`track_binarizers`); IR2I reports them too."""
+    return list(self.abs_tanh) + list(self.flips)
 
   @property
   def metrics(self) -> list:
-    return [self.loss_tracker, self.psnr_first, self.psnr_last]
+    return [self.loss_tracker, self.psnr_first, self.psnr_last] + self.binarizer_metrics
+
+  def track_binarizers(self, coded: CoderPass) -> None:
+    """Updates each stage's mean |tanh| and flip rate from an encoding pass."""
+    for s, (activation, code) in enumerate(zip(coded.activations, coded.codes)):
+      abs_tanh, flips = health(activation, code)
+      self.abs_tanh[s].update_state(abs_tanh)
+      self.flips[s].update_state(flips)
 
   def _reconstruction(self, outputs: List[tf.Tensor], previous: tf.Tensor) -> tf.Tensor:
     """P_s in [-1, 1] scale from the stage outputs so far (see the module docstring)."""
@@ -53,8 +85,8 @@ class R2I(ObjectiveModel):
     return tf.tanh(outputs[-1])
 
   def run(self, target: Optional[tf.Tensor], codes: Optional[List[tf.Tensor]],
-          training: bool) -> Tuple[List[tf.Tensor], List[tf.Tensor]]:
-    """Encodes `target` (codes None) or decodes `codes`; returns (codes, reconstructions).
+          training: bool) -> CoderPass:
+    """Encodes `target` (codes None) or decodes `codes`.
 
     Both the target and the reconstructions are on the [-1, 1] scale: patches, or for
     IR2I the inpainting residuals R_0 (`r2i_tf.ir2i`).
@@ -63,36 +95,37 @@ class R2I(ObjectiveModel):
     encoder: Optional[Features] = None
     decoder: Optional[Features] = None
     outputs: List[tf.Tensor] = []
-    written: List[tf.Tensor] = []
-    reconstructions: List[tf.Tensor] = []
+    coded = CoderPass([], [], [])
     reconstruction = 0.0 if target is None else tf.zeros_like(target)
     for s in range(count):
       stage = self.stages[s]
       if codes is None:
-        code, encoder = stage.encode(target - reconstruction, encoder, training)
+        code, activation, encoder = stage.encode(target - reconstruction, encoder, training)
+        coded.activations.append(activation)
       else:
         code = codes[s]
       output, decoder = stage.decode(code, decoder)
       outputs.append(output)
       reconstruction = self._reconstruction(outputs, reconstruction)
-      written.append(code)
-      reconstructions.append(reconstruction)
-    return written, reconstructions
+      coded.codes.append(code)
+      coded.reconstructions.append(reconstruction)
+    return coded
 
   def call(self, patches: tf.Tensor, training: bool = False) -> tf.Tensor:
     """Each stage's reconstruction of `patches`, stacked: (stages, B, 32, 32, 3) in ~[0, 1]."""
-    return (tf.stack(self.run(2.0 * patches - 1.0, None, training)[1]) + 1.0) / 2.0
+    return to_unit(self.run(2.0 * patches - 1.0, None, training).reconstructions)
 
   def encode(self, patches: tf.Tensor) -> tf.Tensor:
     """Test-time +-1 codes of every stage: (stages, B, 2, 2, C)."""
-    return tf.stack(self.run(2.0 * patches - 1.0, None, training=False)[0])
+    return tf.stack(self.run(2.0 * patches - 1.0, None, training=False).codes)
 
   def decode(self, codes: tf.Tensor) -> tf.Tensor:
     """Reconstructions (k, B, 32, 32, 3) from the codes of the first k stages (k, B, 2, 2, C)."""
-    return (tf.stack(self.run(None, tf.unstack(codes), training=False)[1]) + 1.0) / 2.0
+    return to_unit(self.run(None, tf.unstack(codes), training=False).reconstructions)
 
   def _objective(self, patches: tf.Tensor, training: bool) -> tf.Tensor:
-    reconstructions = self(patches, training=training)
+    coded = self.run(2.0 * patches - 1.0, None, training)
+    reconstructions = to_unit(coded.reconstructions)
     # Eq. 1 / Eq. 2 on the [-1, 1] scale: per stage, squared error averaged over pixels.
     mse = tf.reduce_mean(tf.square(2.0 * (reconstructions - patches[tf.newaxis])),
                          axis=[1, 2, 3, 4])
@@ -102,6 +135,7 @@ class R2I(ObjectiveModel):
     self.loss_tracker.update_state(loss)
     self.psnr_first.update_state(tf.reduce_mean(psnr[0]))
     self.psnr_last.update_state(tf.reduce_mean(psnr[-1]))
+    self.track_binarizers(coded)
     return loss
 
   def build_variables(self) -> None:

@@ -22,6 +22,7 @@ import tensorflow as tf
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS
 from r2i_tf import bitstream, scan
+from r2i_tf.codec import Coder, codec_module
 from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
 from r2i_tf.serving_client import ServingClient
 
@@ -52,6 +53,21 @@ class SavedCodec:
       info = self._module.signatures["info"](unused=tf.constant(0))
     except (KeyError, TypeError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
+    self._start(path, info, blocks_per_call, max_pixels)
+
+  @classmethod
+  def of_model(cls, model: Coder, blocks_per_call: int = BLOCKS_PER_CALL,
+               max_pixels: int = MAX_PIXELS) -> "SavedCodec":
+    """The same codec run in this process from a model's weights, without exporting: the
+    module the SavedModel would hold, called directly."""
+    codec = cls.__new__(cls)
+    codec._module = codec_module(model)
+    codec._module.trace()  # `decode` for every stage count, any number of blocks
+    codec._start(None, codec._module.info(tf.constant(0)), blocks_per_call, max_pixels)
+    return codec
+
+  def _start(self, path: Optional[Path], info: dict, blocks_per_call: int,
+             max_pixels: int) -> None:
     self.path = path
     self._chunk = blocks_per_call
     self.client = ServingClient({name: value.numpy() for name, value in info.items()},

@@ -11,6 +11,14 @@ a learned projection (here a 1x1 convolution) of the same layer's output in the
 previous stage: on every encoder and decoder layer ("full") or on the decoder layers
 only ("decoding"). The binarisation layer is never connected, so each stage's code is
 computed from its own residual features.
+
+The paper initialises the stages with MSRA (section 2.3). The links start at zero, but
+the output link, which copies the previous stage's output: a new stage is then the
+prediction variant's (its decoder adds a correction to the previous stage's output before
+the tanh; its encoder sees only its residual), and it learns from there how much of the
+previous stage's features to take. Links at He scale added those features at full
+strength to every pre-activation: the full variant's binarisers saturated (mean |tanh|
+0.98 by stage 8, 1 % of bits flipping) and its last stages learned nothing (issue 19).
 """
 from __future__ import annotations
 
@@ -68,7 +76,7 @@ class Stage(tf.keras.layers.Layer):
       return None
     last = len(widths) - 1
     return [_conv(f, 1, name=f"{name}_{i}", use_bias=False,
-                  initializer=_identity_1x1 if identity_last and i == last else _INIT)
+                  initializer=_identity_1x1 if identity_last and i == last else "zeros")
             for i, f in enumerate(widths)]
 
   @staticmethod
@@ -81,15 +89,17 @@ class Stage(tf.keras.layers.Layer):
     return outputs
 
   def encode(self, residual: tf.Tensor, previous: Optional[Features],
-             training: bool) -> Tuple[tf.Tensor, Features]:
-    """A residual (B, 32, 32, 3) to +-1 codes (B, 2, 2, C) and this stage's encoder features."""
+             training: bool) -> Tuple[tf.Tensor, tf.Tensor, Features]:
+    """A residual (B, 32, 32, 3) to +-1 codes (B, 2, 2, C), the tanh they binarise (for
+    the binariser's health, `r2i_tf.binarizer.health`) and this stage's encoder features."""
     features: Features = []
     x = residual
     for i, layer in enumerate(self.encoder):
       link = self.encoder_links[i] if self.encoder_links else None
       x = tf.nn.relu(self._layer(layer, link, x, previous[i] if previous else None))
       features.append(x)
-    return binarize(self.to_code(x), training), features
+    activation = self.to_code(x)
+    return binarize(activation, training), activation, features
 
   def decode(self, code: tf.Tensor, previous: Optional[Features]) -> Tuple[tf.Tensor, Features]:
     """+-1 codes to this stage's output before its final non-linearity, and its features.

@@ -15,18 +15,19 @@ the papers' scale (a GPU job; give it its own --models folder).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see evaluate_inpainting.py
 
-from compression_eval import paper_tables, zoo  # pylint: disable=wrong-import-position
+from compression_eval import paper_tables, provenance, zoo  # pylint: disable=wrong-import-position
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
 
@@ -83,15 +84,17 @@ def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str, stra
   for model in zoo.MODELS:
     if not zoo.missing(models, [model.name]) or (only and model.name not in only):
       continue
-    command = zoo.training_command(model, f"folder:{imagenet_dir}", preset, runs, models,
-                                   strategy)
-    print(f"training {model.name}: {zoo.quoted(command)}", flush=True)
+    commands = zoo.training_commands(model, f"folder:{imagenet_dir}", preset, runs, models,
+                                     strategy)
     start = time.perf_counter()
-    code = subprocess.run(command, cwd=REPO, check=False).returncode
-    if code:
-      raise UserError(f"training {model.name} failed (exit {code}); rerun the same command "
-                      "to resume it")
-    zoo.ship(model, runs / model.name, models / model.name, zoo.quoted(command),
+    for command in commands:
+      print(f"training {model.name}: {zoo.quoted(command)}", flush=True)
+      code = subprocess.run(command, cwd=REPO, check=False).returncode
+      if code:
+        raise UserError(f"training {model.name} failed (exit {code}); rerun the same command "
+                        "to resume it")
+    zoo.ship(model, runs / model.name, models / model.name,
+             " && ".join(zoo.quoted(command) for command in commands),
              time.perf_counter() - start)
 
 
@@ -121,30 +124,44 @@ def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
 def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> Dict[str, object]:
   """The classic codecs' curves, reused from <out>/kodak/ while nothing they depend on changed.
 
-  Their description names the library versions and settings, to which we add the
-  images; a curve written for the same description is what measuring again would give.
+  Their description names the codec's settings and the images; their provenance, when
+  and with which library versions they were measured. A curve is reused only where both
+  match what measuring again would use, so it is what measuring again would give.
   """
-  from compression_eval import codecs, rd  # pylint: disable=import-outside-toplevel
+  from compression_eval import codecs, provenance, rd  # pylint: disable=import-outside-toplevel
   from compression_eval.evaluate import evaluate_codec  # pylint: disable=import-outside-toplevel
-  curves = {}
+  curves, installed = {}, provenance.versions()
   for name in BASELINES:
     codec = codecs.make_codec(name)
     description = f"{codec.description}; the first {len(images)} Kodak images"
     cached = out / "kodak" / f"{name}.json"
-    if not remeasure and cached.is_file() and rd.read_json(cached).description == description:
-      curves[name] = rd.read_json(cached)
-      print(f"Kodak: {name} (measured before with the same library and images: {cached})",
-            file=sys.stderr, flush=True)
-      continue
-    print(f"Kodak: {name}", file=sys.stderr, flush=True)
+    if not remeasure and cached.is_file():
+      curve = rd.read_json(cached)
+      measured_with = {key: curve.provenance.get(key) for key in installed}
+      if curve.description == description and measured_with == installed:
+        curves[name] = curve
+        print(f"Kodak: {name} (measured on {curve.provenance.get('utc')} with the same "
+              f"libraries and images: {cached})", file=sys.stderr, flush=True)
+        continue
+      print(f"Kodak: {name} (the curve in {cached} was measured with other libraries or "
+            "images: measuring again)", file=sys.stderr, flush=True)
+    else:
+      print(f"Kodak: {name}", file=sys.stderr, flush=True)
     curves[name] = evaluate_codec(name, images, jobs=jobs, codec=codec, pool=pool)
     curves[name].description = description
+    curves[name].provenance = provenance.record()
   return curves
 
 
+# What results.json keeps of each learned model's every Kodak image, so that a test
+# (tests/test_shipped_models.py) can code an image again and compare.
+PER_IMAGE_KEYS = ("setting", "bpp", "psnr-rgb", "ms-ssim-rgb")
+
+
 def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
-                  remeasure: bool) -> Dict[str, object]:
-  """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I.
+                  remeasure: bool) -> Tuple[Dict[str, object], Dict[str, dict]]:
+  """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
+  and each shipped model's figures per image (`PER_IMAGE_KEYS`, per setting).
 
   One pool of workers exports the codecs (`jobs` at a time) and then measures every codec
   in turn, so TensorFlow starts once per worker, not once per model.
@@ -152,7 +169,8 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
   from compression_eval import rd  # pylint: disable=import-outside-toplevel
   from compression_eval.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
   codecs = [model for model in zoo.MODELS if model.is_codec]
-  deepsic_points = {"pre": [], "post": []}
+  deepsic_points: Dict[str, list] = {"pre": [], "post": []}
+  per_image: Dict[str, dict] = {}
   with worker_pool(jobs) as pool:
     curves = classic_curves(images, jobs, out, remeasure, pool)
     print(f"exporting {len(codecs)} codecs", file=sys.stderr, flush=True)
@@ -160,7 +178,11 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
                                             for model in codecs], chunksize=1)
     for model, path in zip(codecs, paths):
       print(f"Kodak: {model.name}", file=sys.stderr, flush=True)
-      curve = evaluate_codec(f"{model.trainer}:{path}", images, pool=pool)
+      records = {}
+      curve = evaluate_codec(f"{model.trainer}:{path}", images, pool=pool, per_image=records)
+      per_image[model.name] = {image: [{key: record[key] for key in PER_IMAGE_KEYS}
+                                       for record in image_records]
+                               for image, image_records in records.items()}
       if model.name.startswith("deepsic-"):
         curve.name = model.name
         deepsic_points[model.name.split("-")[1]].append(curve)
@@ -173,7 +195,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
         f"({', '.join(point.name for point in points)})", points)
   for curve in curves.values():
     rd.write_json(curve, out / "kodak" / f"{curve.name}.json")
-  return curves
+  return curves, per_image
 
 
 def measure_inpainting(models: Path, images, jobs: int, fraction: float):
@@ -287,8 +309,8 @@ def main(argv: List[str] | None = None) -> int:
   images = load_kodak(args.kodak_dir, data_dir=args.data_dir)[:args.limit]
   accuracy = measure_accuracy(models, args.imagenet_dir)
   seconds["table_i"] = time.perf_counter() - started
-  curves = measure_kodak(models, work / "exports", images, args.jobs, out,
-                         args.remeasure_baselines)
+  curves, per_image = measure_kodak(models, work / "exports", images, args.jobs, out,
+                                    args.remeasure_baselines)
   seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
   inpainting = measure_inpainting(models, images, args.jobs, args.inpainting_fraction)
   seconds["table_1"] = time.perf_counter() - started - sum(seconds.values())
@@ -301,25 +323,19 @@ def main(argv: List[str] | None = None) -> int:
                                 tables["figure_5a"], inpainting[0])
   pictures = plots(curves, out, len(images))
   seconds["total"] = time.perf_counter() - started
-  header = (f"# The papers' tables at `--preset {args.preset}`\n\nMeasured by "
-            f"`python scripts/reproduce_tables.py` on {len(images)} Kodak images and "
-            f"{next(iter(accuracy.values()))['images']} validation images of "
-            f"{args.imagenet_dir}, from the models in {models} ({seconds['total'] / 60:.1f} "
-            "minutes). Rate savings are minus the BD rate: positive means fewer bits for the "
-            "same quality. Coding times are per image, with --jobs images coded side by side. "
-            "The classic codecs' curves are measured once per library version and image set "
-            "and reused (`--remeasure-baselines` measures them again).\n")
-  sections = [header, "## Which of the papers' findings hold\n",
-              paper_tables.findings_markdown(found) + "\n"]
-  for table in tables.values():
-    sections += [f"## {table.title}\n", table.markdown + "\n"]
-  sections += ["## Plots\n", "\n".join(f"![{name}]({name})" for name in pictures) + "\n"]
-  report = "\n".join(sections)
-  atomic_write_text(out / "tables.md", report)
-  atomic_write_text(out / "results.json", json.dumps({
+  results = {
       "preset": args.preset, "kodak_images": len(images), "seconds": seconds,
-      "tables": {key: {"title": table.title, "rows": table.rows} for key, table in tables.items()},
-      "findings": [vars(item) for item in found]}, indent=1, default=str) + "\n")
+      "report": {"validation_images": next(iter(accuracy.values()))["images"],
+                 "imagenet_dir": args.imagenet_dir, "models": str(models), "plots": pictures},
+      "provenance": provenance.record(),
+      "baselines": {name: curves[name].provenance for name in BASELINES},
+      "tables": {key: dataclasses.asdict(table) for key, table in tables.items()},
+      "findings": [vars(item) for item in found], "per_image": per_image}
+  # Through JSON first, so that tables.md is exactly what results.json renders to.
+  results = json.loads(json.dumps(results, default=str))
+  report = paper_tables.render_report(results)
+  atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
+  atomic_write_text(out / "tables.md", report)
   print(report)
   print(f"wrote {out}/tables.md, results.json, kodak/, {len(pictures)} plots "
         f"(timings: {', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())})", file=sys.stderr)

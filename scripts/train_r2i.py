@@ -6,7 +6,10 @@
 IR2I (paper 2, section 2.2) adds a partial-context inpainting network: `--variant ir2i`
 trains both jointly (Eq. 4). The separate baseline takes two runs: the inpainting network
 alone (`--inpainting-only`, Eq. 3), then `--variant ir2i-separate --inpainter THAT_RUN`,
-which freezes it and trains the coder on its residuals.
+which freezes it and trains the coder on its residuals. The paper trains IR2I from
+scratch; `--init-coder` (a trained R2I decoding model) and `--init-inpainter` (a trained
+inpainting network) start it from trained parts instead, and summary.json says which
+(`init`).
 
 The run folder (--output, default runs/r2i-VARIANT) holds backup/ (kill the run and
 rerun the same command: it resumes), logs/ (TensorBoard), model/ (config and weights),
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import List
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
@@ -38,8 +42,14 @@ def parse_args(argv: List[str]):
                       help="inpainting network: the paper's multi-scale one or the vanilla baseline")
   parser.add_argument("--inpainter", help="ir2i-separate: the run (or saved_models) folder of "
                       "an inpainting network trained with --inpainting-only")
+  parser.add_argument("--init-coder", help="ir2i: start the coder from a trained R2I decoding "
+                      "model (a run or a model folder, e.g. saved_models/r2i-decoding)")
+  parser.add_argument("--init-inpainter", help="ir2i: start the inpainting network from one "
+                      "trained with --inpainting-only (a run or a model folder)")
   parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
-                      help="widths and optimisation: paper (60K steps) or cpu (narrow, 2000 steps)")
+                      help="widths and optimisation: paper (the paper's 60K steps, 110K for "
+                      "IR2I) or cpu (narrow; about an hour on 2 cores, the rate dropped in "
+                      "the last tenth)")
   parser.add_argument("--dataset", required=True,
                       help="folder:PATH (ImageNet layout, train/ and val/), imagenet2012 (with "
                       "--manual-dir) or imagenette (downloads)")
@@ -74,6 +84,13 @@ def main(argv: List[str] | None = None) -> int:
   if (args.variant == "ir2i-separate" and not args.inpainting_only) != bool(args.inpainter):
     raise UserError("--inpainter RUN goes with --variant ir2i-separate (and only with it): "
                     "train that run first with --inpainting-only")
+  for flag in ("init_coder", "init_inpainter"):
+    path = getattr(args, flag)
+    if path and (args.variant != "ir2i" or args.inpainting_only):
+      raise UserError(f"--{flag.replace('_', '-')} starts an IR2I from a trained part: use it "
+                      "with --variant ir2i")
+    if path and not Path(path).is_dir():
+      raise UserError(f"--{flag.replace('_', '-')}: model folder not found: {path}")
   if args.network != "multiscale" and not args.inpainting_only:
     raise UserError("--network vanilla is the inpainting comparison's baseline: use it "
                     "with --inpainting-only")
@@ -87,11 +104,9 @@ def main(argv: List[str] | None = None) -> int:
   from r2i_tf import train  # pylint: disable=import-outside-toplevel
 
   config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
-  inpainter = train.load_inpainter(args.inpainter) if args.inpainter else None
-  if inpainter is not None and inpainter.config != config.inpainter:
-    raise UserError(f"{args.inpainter} holds a {inpainter.config.network} inpainter with "
-                    f"{inpainter.config.filters} filters; --preset {args.preset} needs "
-                    f"{config.inpainter.filters} (multiscale)")
+  starts = {"coder": args.init_coder, "inpainter": args.inpainter or args.init_inpainter}
+  parts = train.Parts(**{part: train.load_part(path, getattr(config, part))
+                         for part, path in starts.items() if path})
   preset = train.preset_for(config, args.preset)
   preset = dataclasses.replace(preset, **{
       name: getattr(args, name) for name in ("steps", "batch_size", "learning_rate")
@@ -108,13 +123,15 @@ def main(argv: List[str] | None = None) -> int:
         f"{preset.batch_size} {size}x{size} crops{training.replicas_note(strategy)} into {output}",
         flush=True)
   model, val_metrics = train.fit(config, preset, data, output, strategy,
-                                 verbose=1 if sys.stdout.isatty() else 2, inpainter=inpainter,
+                                 verbose=1 if sys.stdout.isatty() else 2, parts=parts,
                                  backup_every=args.backup_every or training.BACKUP_EVERY)
   if not training.save_from_every_worker(model, config.to_json(), output / "model", strategy):
     return 0
   summary = {"dataset": args.dataset, "preset": args.preset, "steps": preset.steps,
              "steps_trained": int(model.optimizer.iterations.numpy()),
-             "batch_size": preset.batch_size, "config": dataclasses.asdict(config),
+             "batch_size": preset.batch_size, "seed": args.seed,
+             "init": {part: starts[part] or "scratch" for part in train.PARTS[train.kind(config)]},
+             "config": dataclasses.asdict(config),
              "validation": val_metrics}
   training.write_summary(output / "summary.json", summary)
   if "psnr_inpainting" in val_metrics:

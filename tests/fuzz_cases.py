@@ -15,6 +15,7 @@ import dataclasses
 import faulthandler
 import struct
 import tempfile
+import time
 import zlib
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -33,12 +34,28 @@ from r2i_tf import bitstream as r2i_format
 from r2i_tf.saved_codec import SavedCodec as R2ICodec
 from tests.conftest import smooth_image
 
-SECONDS_PER_INPUT = 60  # a decoder that takes longer has hung
-MEMORY_GROWTH_MB = 1024  # a decoder that needs more has allocated a declared size
+HANG_SECONDS = 60  # a reader still running then has hung: the process ends with its traceback
 # The readers refuse files that declare more pixels than this (`max_pixels`, 256 Mpixel by
 # default): within it a header field set to a large size, resealed, decodes validly in
 # a fraction of a second; the limit itself is what the huge sizes exercise.
 MAX_PIXELS = 2**20
+# What one input may take: a base (the first call of a reader builds its graphs) plus a
+# share per pixel the input declares (MAX_PIXELS where it declares none we can read). Measured
+# with these tiny models on 2 cores busy with a training run (nice 19, 1,550 inputs, seeds
+# 0-2): at most 0.28 s and 17 MB up to 96x64 (first calls); 0.37 s and 100 MB for the
+# largest decoded, an entropy-coded R2I file declaring 0.57 Mpixel; 0.26 s and 64 MB at
+# 1 Mpixel (DeepSIC, entropy-coded R2I). The memory budget is 2-4 times the worst case up
+# to 0.6 Mpixel (5-8 times at 1 Mpixel, where the base counts); the time budget leaves 7x
+# for a slower CI machine. A reader that allocated per declared pixel, or got many times
+# slower, fails.
+BASE_SECONDS, SECONDS_PER_MPIXEL = 2.0, 1.0
+BASE_MB, MB_PER_MPIXEL = 64, 256
+
+
+def budget(pixels: int) -> Tuple[float, float]:
+  """(seconds, MB of peak memory growth) one input declaring `pixels` may take."""
+  mpixels = min(pixels, MAX_PIXELS) / 2**20  # larger sizes are refused before any work
+  return BASE_SECONDS + SECONDS_PER_MPIXEL * mpixels, BASE_MB + MB_PER_MPIXEL * mpixels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,14 +113,18 @@ def mutations(draw: st.DrawFn, target: Target) -> bytes:
 
 
 def outcome(target: Target, data: bytes) -> str:
-  """"decoded" or "refused"; raises AssertionError for anything else.
+  """"decoded" or "refused"; raises AssertionError for anything else, or for an input that
+  took more time or memory than its `budget`.
 
-  A reader that runs past SECONDS_PER_INPUT ends the whole process with its traceback
-  (a watchdog thread: TensorFlow's kernels do not return to Python to be interrupted).
+  A reader that runs past HANG_SECONDS ends the whole process with its traceback (a
+  watchdog thread: TensorFlow's kernels do not return to Python to be interrupted).
   """
+  declared = target.declared(data)
+  seconds, megabytes = budget(MAX_PIXELS if declared is None else declared[0] * declared[1])
   memory.reset_peak()
   before = memory.resident_mb()
-  faulthandler.dump_traceback_later(SECONDS_PER_INPUT, exit=True)
+  start = time.monotonic()
+  faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
   try:
     shape = target.read(data)
   except UserError as error:
@@ -111,15 +132,16 @@ def outcome(target: Target, data: bytes) -> str:
     assert message and "\n" not in message, f"{target.name}: not a one-line error: {message!r}"
     result = "refused"
   else:
-    declared = target.declared(data)
     assert declared is None or shape == declared, (
         f"{target.name}: decoded {shape}, the header declares {declared}")
     assert min(shape) >= 1
     result = "decoded"
   finally:
     faulthandler.cancel_dump_traceback_later()
-  growth = memory.peak_mb() - before
-  assert growth < MEMORY_GROWTH_MB, f"{target.name}: peak memory grew {growth:.0f} MB"
+  elapsed, growth = time.monotonic() - start, memory.peak_mb() - before
+  assert elapsed < seconds, f"{target.name}: took {elapsed:.3f} s, more than {seconds:.3f} s"
+  assert growth < megabytes, (
+      f"{target.name}: peak memory grew {growth:.0f} MB, more than {megabytes:.0f} MB")
   return result
 
 
@@ -223,4 +245,13 @@ def image_target(folder: Path) -> Target:
 
   # PNG: the IHDR chunk's width and height; bits beyond byte 33 are chunk data.
   return Target("images", tuple(valid), read, lambda data: 33,
-                {"png width": (16, 4), "png height": (20, 4), "png bit depth": (24, 1)})
+                {"png width": (16, 4), "png height": (20, 4), "png bit depth": (24, 1)},
+                declared=_png_declared)
+
+
+def _png_declared(data: bytes) -> Optional[Tuple[int, int]]:
+  """(height, width) of a PNG's IHDR chunk; None for anything else (the JPEG)."""
+  if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+    return None
+  width, height = struct.unpack_from(">II", data, 16)
+  return height, width

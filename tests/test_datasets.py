@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import socket
 import tarfile
 import time
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +47,17 @@ needs_imagenette = pytest.mark.skipif(
 )
 
 
-def _offline(url: str) -> bool:
-  return not network.reachable(url, timeout_s=1.0)
+@pytest.fixture
+def offline(monkeypatch) -> None:
+  """No network, whatever this machine has: every host lookup fails, and no proxy is set
+  (the probe would name the proxy, not the host, and connect to it)."""
+  def no_lookup(host, *args, **kwargs):
+    raise socket.gaierror(socket.EAI_NONAME, f"{host}: no network in this test")
+
+  monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+  for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+    monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(name.upper(), raising=False)
 
 
 # --- Kodak ---------------------------------------------------------------------------
@@ -117,9 +128,7 @@ def test_kodak_folder_with_a_different_file_fails_checksum(tmp_path):
   assert not (tmp_path / "tfds" / "kodak" / "1.0.0").exists()
 
 
-def test_kodak_without_network_or_folder_fails_fast(tmp_path):
-  if not _offline(KODAK_URL):
-    pytest.skip("this machine can reach r0k.us; the offline path is not testable here")
+def test_kodak_without_network_or_folder_fails_fast(tmp_path, offline):
   start = time.monotonic()
   with pytest.raises(UserError, match=r"cannot reach r0k\.us.*--kodak-dir DIR"):
     load_kodak(None, tmp_path / "tfds")
@@ -367,11 +376,10 @@ def test_bad_specs_are_user_errors(tmp_path, spec, options, message):
     classification_dataset(spec, "train", data_dir=tmp_path, **options)
 
 
-def test_imagenette_offline_fails_within_seconds(tmp_path):
-  if not _offline(classification.IMAGENETTE_URL):
-    pytest.skip("this machine can reach the Imagenette host; would download 1.5 GB")
+def test_imagenette_offline_fails_within_seconds(tmp_path, offline):
   start = time.monotonic()
-  with pytest.raises(UserError, match=r"--dataset folder:PATH"):
+  host = urllib.parse.urlsplit(classification.IMAGENETTE_URL).hostname
+  with pytest.raises(UserError, match=rf"cannot reach {re.escape(host)} .*--dataset folder:PATH"):
     classification_dataset("imagenette", "train", data_dir=tmp_path)
   assert time.monotonic() - start < 10
 

@@ -2,18 +2,35 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from compression_eval import metrics
 from tests.conftest import REPO_ROOT, smooth_image
 
 
 def _run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
   return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
                         cwd=REPO_ROOT)
+
+
+def psnr(original: np.ndarray, decoded: np.ndarray) -> float:
+  """PSNR in dB of uint8 images, written out here rather than taken from the code under test."""
+  error = np.mean((original.astype(np.float64) - decoded.astype(np.float64))**2)
+  return 10 * np.log10(255.0**2 / error)
+
+
+def printed(output: str, name: str) -> float:
+  """The number a CLI printed beside `name` ("PSNR 31.20 dB", "0.1234 bpp", "MS-SSIM 0.98")."""
+  number = r"(-?\d+(?:\.\d+)?)"
+  found = re.findall(rf"{number} {name}\b" if name == "bpp" else rf"\b{name} {number}", output)
+  assert len(found) == 1, (name, output)
+  return float(found[0])
 
 
 def _one_line_error(result: subprocess.CompletedProcess, message: str) -> None:
@@ -34,8 +51,17 @@ def test_compress_decompress_classify_round_trip(exported, tmp_path):
                       str(tmp_path / "photo.dsic"), str(tmp_path / "out.png"),
                       "--original", str(tmp_path / "photo.png"))
   assert decompressed.returncode == 0, decompressed.stderr[-2000:]
-  assert "PSNR" in decompressed.stdout and "MS-SSIM" in decompressed.stdout
-  assert np.asarray(Image.open(tmp_path / "out.png")).shape == (45, 70, 3)
+  decoded = np.asarray(Image.open(tmp_path / "out.png"))
+  assert decoded.shape == (45, 70, 3)
+  # Both commands print the PSNR of the decoded image (2 decimals), decompress the rate and
+  # MS-SSIM (4 decimals): recomputed here from the files written (MS-SSIM by the metric
+  # module, which tests/test_metrics.py checks against TensorFlow's).
+  original = np.asarray(Image.open(tmp_path / "photo.png"))
+  assert printed(compressed.stdout, "PSNR") == pytest.approx(psnr(original, decoded), abs=0.006)
+  assert printed(decompressed.stdout, "PSNR") == pytest.approx(psnr(original, decoded), abs=0.006)
+  assert printed(decompressed.stdout, "bpp") == pytest.approx(8 * size / (45 * 70), abs=6e-5)
+  assert printed(decompressed.stdout, "MS-SSIM") == pytest.approx(
+      metrics.ms_ssim(original, decoded), abs=6e-5)
   classified = _run("-m", "deepsic_tf", "classify", "--model", model, str(tmp_path / "photo.dsic"))
   assert classified.returncode == 0
   class_name = compressed.stdout.split("class '")[1].split("'")[0]

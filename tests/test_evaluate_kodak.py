@@ -5,9 +5,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 from PIL import Image
 
+from deepsic_tf.saved_codec import SavedCodec
 from tests.conftest import REPO_ROOT
+from tests.test_deepsic_cli import psnr
 
 
 def _run_script(*args: str) -> subprocess.CompletedProcess:
@@ -75,6 +79,16 @@ def test_deepsic_joins_the_baselines_on_plot_and_table(tmp_path, kodak_dir, expo
   assert result.returncode == 0, result.stderr[-2000:]
   deepsic_json = next(out.glob("deepsic-post-*.json"))
   curve = json.loads(deepsic_json.read_text())
-  assert len(curve["results"]["bpp"]) == 1 and curve["results"]["bpp"][0] > 0
+  # One point, kodim01's: the rate of the whole file the codec writes for it and the PSNR of
+  # its decoding, recomputed here (2 bytes of slack, should another process's float
+  # arithmetic round one code the other way).
+  original = np.asarray(Image.open(kodak_dir / "kodim01.png").convert("RGB"))
+  codec = SavedCodec(exported["post"])
+  data = codec.compress(original)
+  pixels = original.shape[0] * original.shape[1]
+  assert len(curve["results"]["bpp"]) == 1
+  assert curve["results"]["bpp"][0] == pytest.approx(8 * len(data) / pixels, abs=16 / pixels)
+  assert curve["results"]["psnr-rgb"][0] == pytest.approx(
+      psnr(original, codec.decompress(data).image), abs=0.01)
   table = (out / "kodak.md").read_text()
   assert "| deepsic-post-" in table  # a row of the BD-rate table and its own section

@@ -9,7 +9,7 @@ from typing import Dict
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -17,7 +17,7 @@ from compression_eval.errors import UserError
 from compression_eval.images import read_rgb8
 from deepsic_tf.saved_codec import SavedCodec as DeepSICCodec
 from r2i_tf.saved_codec import SavedCodec as R2ICodec
-from tests.conftest import smooth_image
+from tests.conftest import HYPOTHESIS_SEED, smooth_image
 from tests.fuzz_cases import (Target, deepsic_target, image_target, mutations, outcome,
                               r2i_target)
 
@@ -39,10 +39,12 @@ def fuzz_targets(exported, r2i_exported, ir2i_exported, tmp_path_factory) -> Dic
 def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
   target = fuzz_targets[name]
 
+  @seed(HYPOTHESIS_SEED)  # the same inputs every run; a failure names the seed to rerun it
   @settings(max_examples=EXAMPLES, deadline=None, database=None,
             suppress_health_check=list(HealthCheck))
   @given(st.data())
   def check(data):
+    note(f"HYPOTHESIS_SEED={HYPOTHESIS_SEED}")
     outcome(target, data.draw(mutations(target)))
 
   check()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,12 +60,30 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
   assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0o600
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-def test_unwritable_folder_is_a_user_error(tmp_path):
+def test_unwritable_outputs_are_user_errors(tmp_path, monkeypatch):
+  """Outputs that cannot be written fail in one line, whoever runs the test (CI runs as
+  root, which file modes do not stop, so those paths go under a file or nowhere)."""
+  (tmp_path / "afile").write_text("x")
+  for output, message in [(tmp_path / "afile" / "out.png", "folder .*afile does not exist"),
+                          (tmp_path / "missing" / "out.png", "folder .*missing does not exist")]:
+    with pytest.raises(UserError, match=f"cannot write .*out.png: {message}"):
+      fileio.check_writable(output)
+    with pytest.raises(UserError, match=r"cannot write .*out.png: (Not a directory|No such file)"):
+      fileio.atomic_write_bytes(output, b"x")
+  assert sorted(os.listdir(tmp_path)) == ["afile"]  # no temporary left behind
+  # A folder the user may not write to: the kernel's answer for a non-root user, simulated.
   locked = tmp_path / "locked"
   locked.mkdir(mode=0o500)
-  with pytest.raises(UserError, match="not writable"):
+  real_access = os.access
+
+  def access(path: str | os.PathLike, mode: int) -> bool:
+    return real_access(path, mode) and Path(path).resolve() != locked.resolve()
+
+  monkeypatch.setattr(fileio.os, "access", access)
+  with pytest.raises(UserError, match="output folder .*locked is not writable"):
     fileio.ensure_dir(locked)
+  with pytest.raises(UserError, match="folder .*locked is not writable"):
+    fileio.check_writable(locked / "out.png")
 
 
 def test_output_under_a_file_is_a_user_error(tmp_path):

@@ -3,6 +3,7 @@ to the bytes of coding them whole."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from compression_eval.training import save_model
 from deepsic_tf.codec import CodecModule
 from deepsic_tf.exportable import Transforms
 from deepsic_tf.tiling import Tiles, analysis_margin, synthesis_margin
@@ -55,6 +57,21 @@ def test_tile_margins_cover_the_transforms_receptive_fields(subsampling):
       model.config)
 
 
+# What decoding guarantees, wherever and however a file is decoded (README, "Huge images"):
+# g runs in float32 and its kernels sum in an order that depends on the tile's shape and
+# the threads, so a pixel within a few ulps of a rounding boundary may land on the next
+# level. benchmarks/decoding_exactness.py measured at most 1 level on 1.6e-6 of the values
+# of shipped-model Kodak decodes (docs/decoding_exactness.md); the bound allows 60x that.
+MAX_LEVELS, MAX_FRACTION = 1, 1e-4
+
+
+def assert_decodes_agree(reference: np.ndarray, other: np.ndarray) -> None:
+  diff = np.abs(reference.astype(np.int16) - other.astype(np.int16))
+  assert diff.max() <= MAX_LEVELS, f"a pixel differs by {diff.max()} levels"
+  assert np.count_nonzero(diff) <= MAX_FRACTION * diff.size, (
+      f"{np.count_nonzero(diff)} of {diff.size} values differ")
+
+
 @pytest.mark.parametrize("architecture", ["pre", "post"])
 def test_tiled_coding_writes_the_bytes_of_coding_the_image_whole(tiny_models, architecture):
   model = tiny_models[architecture]
@@ -63,8 +80,36 @@ def test_tiled_coding_writes_the_bytes_of_coding_the_image_whole(tiny_models, ar
   data = whole.compress(image)["file"].numpy()
   assert tiled.compress(image)["file"].numpy() == data
   decoded = [module.decompress(tf.constant(data)) for module in (whole, tiled)]
-  np.testing.assert_array_equal(decoded[0]["image"].numpy(), decoded[1]["image"].numpy())
+  assert_decodes_agree(decoded[0]["image"].numpy(), decoded[1]["image"].numpy())
   assert int(decoded[0]["label"]) == int(decoded[1]["label"])
+
+
+_DECODE_ON_ONE_THREAD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from deepsic_tf.codec import CodecModule
+    from deepsic_tf.train import load_model
+    codec = CodecModule(load_model(sys.argv[1]))
+    with open(sys.argv[2], "rb") as file:
+      np.save(sys.argv[3], codec.decompress(file.read())["image"].numpy())
+""")
+
+
+def test_a_file_decodes_alike_on_one_thread_and_on_all(tiny_models, tmp_path):
+  """The same file decoded in a process limited to one intra-op thread."""
+  model = tiny_models["post"]
+  save_model(model, model.config.to_json(), tmp_path / "model")
+  codec = CodecModule(model)
+  data = codec.compress(tf.constant(photo_like(200, 264, seed=4)))["file"].numpy()
+  (tmp_path / "image.dsic").write_bytes(data)
+  result = subprocess.run(
+      [sys.executable, "-c", _DECODE_ON_ONE_THREAD, str(tmp_path / "model"),
+       str(tmp_path / "image.dsic"), str(tmp_path / "one_thread.npy")], cwd=REPO_ROOT,
+      capture_output=True, text=True, timeout=300, check=False,
+      env={**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"})
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert_decodes_agree(codec.decompress(tf.constant(data))["image"].numpy(),
+                       np.load(tmp_path / "one_thread.npy"))
 
 
 def test_tiled_features_differ_from_whole_ones_by_float_rounding_at_most(tiny_models):
@@ -166,6 +211,9 @@ def test_an_8000x6000_image_codes_in_bounded_memory(r2i_exported):
   # uint8 image's copies (3 bytes a pixel each) and one tile's working set.
   assert per_pixel(tiled, "decompress", 2048 * 3072) < per_pixel(whole, "decompress",
                                                                   2048 * 3072) / 2
-  for figure in (large, figures["r2i 8000x6000"]):
-    assert per_pixel(figure, "compress", 8000 * 6000) < 10
-    assert per_pixel(figure, "decompress", 8000 * 6000) < 20
+  # The README's 48 Mpixel figures (DeepSIC 338 / 794 MB, R2I 275 / 453 MB, that is 7.4 /
+  # 17.3 and 6.0 / 9.9 bytes a pixel), with 15 % for another machine's allocator.
+  for figure, (compress, decompress) in ((large, (7.4, 17.3)),
+                                         (figures["r2i 8000x6000"], (6.0, 9.9))):
+    assert per_pixel(figure, "compress", 8000 * 6000) < 1.15 * compress
+    assert per_pixel(figure, "decompress", 8000 * 6000) < 1.15 * decompress

@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from r2i_tf import bitstream
 from r2i_tf.saved_codec import SavedCodec
-from tests.conftest import smooth_image
+from tests.conftest import smooth_image, write_image_folder
 from tests.r2i_fixtures import TINY
-from tests.test_deepsic_cli import _one_line_error, _run
+from tests.test_deepsic_cli import _one_line_error, _run, printed, psnr
 from tests.test_evaluate_kodak import _run_script
 
 
@@ -28,13 +29,20 @@ def test_compress_prints_every_stage_and_decompress_reads_a_cut_file(r2i_exporte
   assert f"stage 1: {8 * first / (45 * 70):.4f} bpp" in stage_lines[0]
 
   stage_bytes = first - bitstream.header_size(1)
-  (tmp_path / "cut.r2i").write_bytes(data[:bitstream.header_size(TINY["stages"]) + stage_bytes + 10])
+  cut = data[:bitstream.header_size(TINY["stages"]) + stage_bytes + 10]
+  (tmp_path / "cut.r2i").write_bytes(cut)
   decompressed = _run("-m", "r2i_tf", "decompress", "--model", model, str(tmp_path / "cut.r2i"),
                       str(tmp_path / "out.png"), "--original", str(tmp_path / "grey.png"))
   assert decompressed.returncode == 0, decompressed.stderr[-2000:]
   assert f"stage 1 of {TINY['stages']}" in decompressed.stdout and "cut short" in decompressed.stdout
-  assert "PSNR" in decompressed.stdout
-  assert np.asarray(Image.open(tmp_path / "out.png")).shape == (45, 70, 3)
+  decoded = np.asarray(Image.open(tmp_path / "out.png"))
+  assert decoded.shape == (45, 70, 3)
+  # The printed numbers, recomputed from the files: the rate of the bytes read, and the PSNR
+  # of the stage-1 image against the grey original (read as RGB), which compress printed too.
+  original = np.asarray(Image.open(tmp_path / "grey.png").convert("RGB"))
+  assert printed(decompressed.stdout, "bpp") == pytest.approx(8 * len(cut) / (45 * 70), abs=6e-5)
+  for output in (decompressed.stdout, stage_lines[0]):
+    assert printed(output, "PSNR") == pytest.approx(psnr(original, decoded), abs=0.006)
 
   two = _run("-m", "r2i_tf", "compress", "--model", model, "--stages", "2",
              str(tmp_path / "grey.png"), str(tmp_path / "two.r2i"))
@@ -127,12 +135,7 @@ def test_ir2i_training_flags_are_checked_before_anything_loads(tmp_path):
 
 
 def test_separate_ir2i_trains_on_a_frozen_inpainter_and_exports(tmp_path):
-  folder = tmp_path / "data"
-  for split, count in (("train", 3), ("val", 2)):
-    (folder / split / "n01").mkdir(parents=True)
-    for index in range(count):
-      Image.fromarray(smooth_image(70, 80, seed=index)).save(
-          folder / split / "n01" / f"{index}.JPEG", "JPEG")
+  folder = write_image_folder(tmp_path / "data", {"train": 3, "val": 2})
   common = ["scripts/train_r2i.py", "--dataset", f"folder:{folder}", "--steps", "2",
             "--batch-size", "2"]
   inpainter = _run(*common, "--variant", "ir2i", "--inpainting-only",

@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from compression_eval import paper_tables, rd, shipped, training, zoo
+from compression_eval import paper_tables, provenance, rd, shipped, training, zoo
 from compression_eval.errors import UserError
 from deepsic_tf import train as deepsic_train
 from deepsic_tf.accuracy import accuracy
@@ -77,22 +79,27 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
 def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   parsers = {trainer: _script_module(f"train_{trainer}").parse_args for trainer in zoo.TRAINERS}
   for entry in zoo.MODELS:
-    command = zoo.training_command(entry, "folder:data", "cpu", tmp_path, tmp_path / "models")
+    *earlier, command = zoo.training_commands(entry, "folder:data", "cpu", tmp_path,
+                                              tmp_path / "models")
     assert command[1] == zoo.TRAINERS[entry.trainer]
     args = parsers[entry.trainer](command[2:])  # exits on a flag the trainer lacks
     assert args.output == str(tmp_path / entry.name)
-  separate = zoo.training_command(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path,
-                                  tmp_path / "models", "mirrored")
+    for warmup in earlier:  # a warm-up run trains first, and the model starts from it
+      assert args.init == str(Path(parsers[entry.trainer](warmup[2:]).output) / "model")
+  separate = zoo.training_commands(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path,
+                                   tmp_path / "models", "mirrored")[-1]
   assert str(tmp_path / "models" / "inpainter-multiscale") in separate
   assert separate[-8:-6] == ["--strategy", "mirrored"]
+  q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
+  assert len(q4) == 2 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
   names = [entry.name for entry in zoo.MODELS]
   for entry in zoo.MODELS:  # every model is trained after those it needs
     assert all(names.index(need) < names.index(entry.name) for need in entry.needs)
   post = zoo.by_name("deepsic-post-q2")
-  assert "--steps" in zoo.training_command(post, "d", "cpu", tmp_path, tmp_path)
-  assert "--steps" not in zoo.training_command(post, "d", "paper", tmp_path, tmp_path)
+  assert "--steps" in zoo.training_commands(post, "d", "cpu", tmp_path, tmp_path)[-1]
+  assert "--steps" not in zoo.training_commands(post, "d", "paper", tmp_path, tmp_path)[-1]
   # Rate points start from a trained neighbour; each pre-semantic model from its post one.
-  pre = zoo.training_command(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)
+  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-1]
   assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2")
   points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
                   for flag in ("--filters", "--lambda")) for entry in
@@ -123,11 +130,12 @@ def test_the_reference_classifier_has_no_codec(tmp_path):
   config = DeepSICConfig(architecture="reference", num_classes=5, **TINY)
   model = deepsic_train.build_model(config, deepsic_train.TRAIN_PRESETS["cpu"], 10)
   assert isinstance(model, ReferenceClassifier)
-  labels = np.arange(4) % 5
-  batches = tf.data.Dataset.from_tensor_slices((np.zeros((4, 32, 32, 3), np.float32),
-                                                labels)).batch(2)
+  images = np.zeros((4, 32, 32, 3), np.float32)
+  predicted = int(np.argmax(model(images, training=False)[0]))  # every image is the same
+  labels = (predicted + np.array([0, 0, 1, 2])) % 5  # two of four right: top-1 is 0.5
+  batches = tf.data.Dataset.from_tensor_slices((images, labels)).batch(2)
   result = accuracy(model, batches)
-  assert result["bpp"] is None and 0.0 <= result["top1"] <= 1.0
+  assert result["bpp"] is None and result["top1"] == pytest.approx(0.5)
   training.save_model(model, config.to_json(), tmp_path / "model")
   export = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "export_savedmodel.py"),
                            "--model", str(tmp_path / "model"), "--output", str(tmp_path / "x")],
@@ -168,10 +176,10 @@ def test_savings_tables_and_findings():
   assert "| r2i-full | no overlap |" in disjoint.markdown
   no_order = paper_tables.findings({}, {"pre": [], "post": []}, disjoint, disjoint, {})
   assert not no_order[-2].holds and "r2i-full +nan %" in no_order[-2].evidence
-  accuracy_ = {f"{arch}{rate}": {"top1": top1} for arch, rate, top1 in
+  accuracy_ = {f"{arch}{rate}": {"top1": top1, "images": 1000} for arch, rate, top1 in
                [("pre", 1, 0.3), ("pre", 2, 0.5), ("post", 1, 0.32), ("post", 2, 0.45)]}
   rates = {"pre": ["pre1", "pre2"], "post": ["post1", "post2"]}
-  fig5a = paper_tables.Table("5a", "", [{"approach": "r2i-ir2i", "savings_ms-ssim-rgb": 5.0},
+  fig5a = paper_tables.Table("5a", [], [], [{"approach": "r2i-ir2i", "savings_ms-ssim-rgb": 5.0},
                                         {"approach": "r2i-ir2i-separate",
                                          "savings_ms-ssim-rgb": 30.0},
                                         {"approach": "r2i-decoding", "savings_ms-ssim-rgb": 20.0}])
@@ -184,6 +192,19 @@ def test_savings_tables_and_findings():
   assert "pre minus post -0.020, +0.050" in found[2].evidence
 
 
+def test_accuracy_may_fall_with_rate_only_within_its_binomial_interval():
+  low, high = paper_tables.binomial_interval(0.5, 3925)
+  assert low == pytest.approx(0.5 - 1.96 * math.sqrt(0.25 / 3925), abs=1e-4)
+  assert high - 0.5 == pytest.approx(0.5 - low, abs=1e-6)  # symmetric at one half
+  assert paper_tables.binomial_interval(0.0, 10)[0] == 0.0  # clamped to [0, 1]
+  table = paper_tables.Table("", [], [], [])
+  for second, holds in ((0.49, True), (0.48, False)):  # the interval's lower end is 0.4844
+    accuracy_ = {"a": {"top1": 0.5, "images": 3925}, "b": {"top1": second, "images": 3925}}
+    found = paper_tables.findings(accuracy_, {"pre": ["a", "b"], "post": ["a", "b"]}, table,
+                                  table, {})
+    assert [item.holds for item in found[:2]] == [holds, holds]
+
+
 def test_table_i_puts_the_papers_rates_beside_ours_in_order(anchors_dir):
   paper = paper_tables.read_paper(anchors_dir / "paper_tables", "table_i")
   measured = {"low": {"top1": 0.4, "top5": 0.8, "bpp": 0.3, "images": 10},
@@ -193,6 +214,8 @@ def test_table_i_puts_the_papers_rates_beside_ours_in_order(anchors_dir):
                                [("low", "pre"), ("high", "pre"), ("ref", "reference")], paper)
   assert table.rows[0]["paper"]["bpp"] == "0.25" and table.rows[1]["paper"]["bpp"] == "0.5"
   assert "vgg16_10crop 0.719 / 0.907" in table.rows[2]["paper"]
+  assert table.cells[2][2:4] == ["", ""]  # the reference codes no file: no bpp
+  assert table.cells[0][4] == "0.400 (0.168-0.687)"  # Wilson's interval on 10 images
 
 
 def test_join_points_makes_one_curve_of_one_model_per_rate():
@@ -243,6 +266,12 @@ def test_classic_curves_are_reused_only_for_the_same_library_and_images(tmp_path
   assert measured == list(script.BASELINES)
   script.classic_curves(images, 1, tmp_path, remeasure=True)
   assert measured == 2 * list(script.BASELINES)
+  assert first["jpeg"].provenance["Pillow"] == provenance.versions()["Pillow"]
+  assert first["jpeg"].provenance["utc"]
+  monkeypatch.setattr(provenance, "versions",
+                      lambda: {**first["jpeg"].provenance, "Pillow": "0.0"})
+  script.classic_curves(images, 1, tmp_path, remeasure=False)  # another Pillow
+  assert measured == 3 * list(script.BASELINES)
 
 
 def test_init_starts_a_run_from_a_model_folder_and_cpu_holds_the_full_rate(tmp_path):

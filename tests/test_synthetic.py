@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from compression_eval.datasets import ClassificationInfo, classification_pipeline
+from deepsic_tf import synthetic
 from deepsic_tf.synthetic import SYNTHETIC_CLASS_NAMES, generate, synthetic_dataset
 
 NUM_CLASSES = len(SYNTHETIC_CLASS_NAMES)
@@ -137,10 +138,25 @@ def test_dataset_is_deterministic_and_seeded():
   assert not np.array_equal(images, [image for image, _ in other.as_numpy_iterator()])
 
 
-def test_default_split_sizes():
-  # Only the info is checked: generating the defaults is what the training job does.
-  _, info = synthetic_dataset("val")
-  assert info.num_examples == 1000
+def test_default_splits_hold_what_their_info_says(monkeypatch):
+  """The default val split is 1000 distinct 96x96 images, 100 a class, as its info says;
+  train asks the renderer for 4000 (rendering them is the training job's work, not a test's)."""
+  dataset, info = synthetic_dataset("val")
+  images, labels = (array.numpy() for array in next(iter(dataset.batch(2000))))
+  assert info.num_examples == len(images) == 1000
+  assert images.shape == (1000, 96, 96, 3) and images.dtype == np.uint8
+  assert np.bincount(labels, minlength=NUM_CLASSES).tolist() == [100] * NUM_CLASSES
+  assert len({image.tobytes() for image in images}) == 1000
+  requested = []
+  render = synthetic.generate
+
+  def few(count: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    requested.append((count, size))
+    return render(NUM_CLASSES, size, seed)
+
+  monkeypatch.setattr(synthetic, "generate", few)
+  _, train_info = synthetic_dataset("train")
+  assert requested == [(4000, 96)] and train_info.num_examples == 4000
 
 
 def test_unknown_split_raises():
