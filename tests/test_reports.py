@@ -23,7 +23,7 @@ def _results() -> dict:
 
 
 def _table_rows(markdown: str) -> List[str]:
-  return [line for line in markdown.splitlines() if line.startswith("| ")]
+  return [line for line in markdown.splitlines() if line.startswith("|")]
 
 
 def test_tables_md_is_what_results_json_renders_to():
@@ -33,10 +33,12 @@ def test_tables_md_is_what_results_json_renders_to():
 def test_the_readme_results_tables_are_tables_md_rows():
   readme = (REPO_ROOT / "README.md").read_text()
   start, end = (readme.index(marker) for marker in README_RESULTS)
-  rows = _table_rows(readme[start:end])
-  assert len(rows) >= 20, "the README's results section lost its tables"
   report = set(_table_rows((REPORTS / "tables.md").read_text()))
-  stale = [row for row in rows if row not in report]
+  tables = [block.splitlines() for block in
+            re.findall(r"(?:^\|.*\n)+", readme[start:end], flags=re.MULTILINE)]
+  copied = [rows for rows in tables if rows[0] in report]  # a report table's header
+  assert len(copied) >= 7, "the README's results section lost the report's tables"
+  stale = [row for rows in copied for row in rows if row not in report]
   assert not stale, f"README rows not in reports/tables.md: {stale[:3]}"
 
 
