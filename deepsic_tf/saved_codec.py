@@ -10,7 +10,7 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -19,9 +19,10 @@ import tensorflow_compression  # noqa: F401  pylint: disable=unused-import  (reg
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS, check_pixel_count
 from deepsic_tf.bitstream import ERROR_PREFIX, declared_size
-from deepsic_tf.codec import CodecModule
 from deepsic_tf.config import DeepSICConfig
-from deepsic_tf.models import DeepSIC
+
+if TYPE_CHECKING:  # the model classes load Keras layers, which reading files does not need
+  from deepsic_tf.models import DeepSIC
 
 _ASSERTION = re.compile(re.escape(ERROR_PREFIX) + r"([^\]\n']*)")  # up to the quote TF adds
 
@@ -62,6 +63,7 @@ class SavedCodec:
   def of_model(cls, model: DeepSIC, max_pixels: int = MAX_PIXELS) -> "SavedCodec":
     """The same codec run in this process from a model's weights, without exporting: the
     module the SavedModel would hold, called directly."""
+    from deepsic_tf.codec import CodecModule  # pylint: disable=import-outside-toplevel
     codec = cls.__new__(cls)
     codec._module = CodecModule(model)
     codec._signatures = codec._module.signatures()

@@ -14,7 +14,7 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -22,9 +22,11 @@ import tensorflow as tf
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS
 from r2i_tf import bitstream, scan
-from r2i_tf.codec import Coder, codec_module
 from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
 from r2i_tf.serving_client import ServingClient
+
+if TYPE_CHECKING:  # the model classes load Keras layers, which reading files does not need
+  from r2i_tf.codec import Coder
 
 BLOCKS_PER_CALL = 1024  # 32x32 blocks per network call: 1M pixels, a few hundred MB of activations
 
@@ -60,6 +62,7 @@ class SavedCodec:
                max_pixels: int = MAX_PIXELS) -> "SavedCodec":
     """The same codec run in this process from a model's weights, without exporting: the
     module the SavedModel would hold, called directly."""
+    from r2i_tf.codec import codec_module  # pylint: disable=import-outside-toplevel
     codec = cls.__new__(cls)
     codec._module = codec_module(model)
     codec._module.trace()  # `decode` for every stage count, any number of blocks
