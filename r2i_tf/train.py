@@ -124,7 +124,8 @@ def prepare_data(dataset: str, global_batch: int, *, patch_size: int = PATCH_SIZ
   return Data(_images_only(train), _images_only(val))
 
 
-def _built(config: AnyConfig) -> AnyModel:
+def new_model(config: AnyConfig) -> AnyModel:
+  """An untrained model of `config`, its variables built."""
   model_class = {R2IConfig: R2I, IR2IConfig: IR2I, InpainterConfig: InpaintingModel}[type(config)]
   model = model_class(config)
   model.build_variables()
@@ -153,7 +154,7 @@ PARTS = {"r2i": ("coder",), "ir2i": ("coder", "inpainter"), "inpainter": ("inpai
 def build_model(config: AnyConfig, preset: TrainPreset, steps: int,
                 parts: Parts = Parts()) -> AnyModel:
   """The compiled model, with the weights of the trained `parts` it starts from."""
-  model = _built(config)
+  model = new_model(config)
   if parts.coder is not None:
     for stage, trained in zip(model.coder.stages, parts.coder.stages):
       stage.set_weights(trained.get_weights())
@@ -187,7 +188,7 @@ def parse_config(text: str) -> AnyConfig:
 
 def load_model(folder: str | os.PathLike) -> AnyModel:
   """A trained R2I, IR2I or inpainting network from a run's model/ folder."""
-  return training.load_model(folder, "R2I", parse_config, _built)
+  return training.load_model(folder, "R2I", parse_config, new_model)
 
 
 def describe(config: AnyConfig) -> str:

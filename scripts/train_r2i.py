@@ -42,8 +42,8 @@ def parse_args(argv: List[str]):
                       help="inpainting network: the paper's multi-scale one or the vanilla baseline")
   parser.add_argument("--inpainter", help="ir2i-separate: the run (or saved_models) folder of "
                       "an inpainting network trained with --inpainting-only")
-  parser.add_argument("--init-coder", help="ir2i: start the coder from a trained R2I decoding "
-                      "model (a run or a model folder, e.g. saved_models/r2i-decoding)")
+  parser.add_argument("--init-coder", help="ir2i, ir2i-separate: start the coder from a trained "
+                      "R2I decoding model (a run or a model folder, e.g. saved_models/r2i-decoding)")
   parser.add_argument("--init-inpainter", help="ir2i: start the inpainting network from one "
                       "trained with --inpainting-only (a run or a model folder)")
   parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
@@ -66,7 +66,8 @@ def parse_args(argv: List[str]):
   parser.add_argument("--backup-every", type=int,
                       help="steps between backups (default 100): a killed run, rerun with the "
                       "same command, resumes from the last one")
-  parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--seed", type=int, default=0,
+                      help="seeds the initial weights, the binariser and the crops")
   return parser.parse_args(argv)
 
 
@@ -84,11 +85,11 @@ def main(argv: List[str] | None = None) -> int:
   if (args.variant == "ir2i-separate" and not args.inpainting_only) != bool(args.inpainter):
     raise UserError("--inpainter RUN goes with --variant ir2i-separate (and only with it): "
                     "train that run first with --inpainting-only")
-  for flag in ("init_coder", "init_inpainter"):
+  for flag, variants in (("init_coder", ("ir2i", "ir2i-separate")), ("init_inpainter", ("ir2i",))):
     path = getattr(args, flag)
-    if path and (args.variant != "ir2i" or args.inpainting_only):
+    if path and (args.variant not in variants or args.inpainting_only):
       raise UserError(f"--{flag.replace('_', '-')} starts an IR2I from a trained part: use it "
-                      "with --variant ir2i")
+                      f"with --variant {' or '.join(variants)}")
     if path and not Path(path).is_dir():
       raise UserError(f"--{flag.replace('_', '-')}: model folder not found: {path}")
   if args.network != "multiscale" and not args.inpainting_only:
@@ -101,7 +102,10 @@ def main(argv: List[str] | None = None) -> int:
   # TensorFlow loads here, after the cheap checks above.
   import dataclasses  # pylint: disable=import-outside-toplevel
   from compression_eval import training  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from r2i_tf import train  # pylint: disable=import-outside-toplevel
+
+  tf.keras.utils.set_random_seed(args.seed)  # the initial weights and the binariser's draws
 
   config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
   starts = {"coder": args.init_coder, "inpainter": args.inpainter or args.init_inpainter}

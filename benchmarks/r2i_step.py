@@ -1,0 +1,150 @@
+"""Where an R2I / IR2I training step spends its time on a 2-core CPU.
+
+  python benchmarks/r2i_step.py
+
+For each model at the `cpu` preset (one batch of the preset's size, held in memory, so
+the input pipeline is out of the figure):
+- ms a step through Keras `fit` (median of rounds, start-up steps not timed), as the
+  training scripts run it, and with `jit_compile=True` (XLA);
+- the share of the op time spent in convolutions (forward and both gradients), from a
+  full trace of the same step (ops summed over both threads, so the shares, not the
+  totals, compare with the wall time);
+- two runs side by side, each on one thread: the steps a second the two cores give in
+  all, against one run on both threads. Small convolutions scale badly over threads, so
+  seeds and variants train faster in pairs.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DEFAULT_WORK, median, publish, table  # pylint: disable=wrong-import-position
+from compression_eval.errors import ArgumentParser, run_cli  # pylint: disable=wrong-import-position
+
+MODELS = {"r2i-residual": ("residual", False), "r2i-decoding": ("decoding", False),
+          "inpainter": ("ir2i", True), "ir2i": ("ir2i", False)}
+
+
+def _model_and_batch(name: str, jit: bool = False, compiled: bool = True):
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from r2i_tf import train  # pylint: disable=import-outside-toplevel
+  variant, inpainting_only = MODELS[name]
+  config = train.config_for(variant, "cpu", inpainting_only=inpainting_only)
+  preset = train.preset_for(config, "cpu")
+  model = train.build_model(config, preset, preset.steps) if compiled else train.new_model(config)
+  if jit:
+    model.compile(optimizer=model.optimizer, jit_compile=True)
+  size = train.crop_size(config)
+  batch = tf.random.stateless_uniform((preset.batch_size, size, size, 3), seed=(1, 2))
+  return model, batch, preset.batch_size
+
+
+def step_ms(name: str, steps: int, warmup: int, jit: bool = False) -> float:
+  """Milliseconds per `fit` step on one batch in memory."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  model, batch, _ = _model_and_batch(name, jit)
+  ends: List[float] = []
+  clock = tf.keras.callbacks.LambdaCallback(
+      on_train_batch_end=lambda step, logs: ends.append(time.perf_counter()))
+  model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1,
+            steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
+  return 1000 * (ends[-1] - ends[warmup - 1]) / steps
+
+
+def op_shares(name: str, traces: int = 3) -> Dict[str, float]:
+  """Op time per op type (ms a step, summed over threads) from full traces of the step."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  graph = tf.Graph()
+  totals: Dict[str, float] = collections.Counter()
+  with graph.as_default():
+    model, batch, _ = _model_and_batch(name, compiled=False)
+    loss = model._objective(batch, training=True)  # pylint: disable=protected-access
+    variables = model.trainable_variables
+    update = tf.compat.v1.train.AdamOptimizer(1e-3).apply_gradients(
+        zip(tf.gradients(loss, variables), variables))
+    with tf.compat.v1.Session(graph=graph) as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      for _ in range(3):
+        session.run(update)
+      options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+      for _ in range(traces):
+        metadata = tf.compat.v1.RunMetadata()
+        session.run(update, options=options, run_metadata=metadata)
+        for device in metadata.step_stats.dev_stats:
+          for node in device.node_stats:
+            op = node.timeline_label.split("(")[0].split("=")[-1].strip() or node.node_name
+            totals[op] += node.all_end_rel_micros / 1000 / traces
+  return dict(totals)
+
+
+def pair_steps_per_second(name: str, steps: int, warmup: int) -> Dict[str, float]:
+  """Steps a second of one run on 2 threads, and of two concurrent runs on 1 thread each."""
+  command = [sys.executable, __file__, "--one", name, "--steps", str(steps),
+             "--warmup", str(warmup)]
+  def run(threads: int, copies: int) -> float:
+    env = dict(os.environ, TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS="1",
+               TF_CPP_MIN_LOG_LEVEL="3")
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(copies)]
+    return sum(1000 / float(run.communicate()[0].split()[-1]) for run in runs)
+  return {"one_run_two_threads": run(2, 1), "two_runs_one_thread": run(1, 2)}
+
+
+def measure(names: List[str], steps: int, warmup: int, rounds: int) -> Dict[str, Any]:
+  figures: Dict[str, Any] = {"steps": steps, "rounds": rounds, "models": {}}
+  for name in names:
+    ops = op_shares(name)
+    timed = [step_ms(name, steps, warmup) for _ in range(rounds)]
+    jit = [step_ms(name, max(steps // 4, 3), 3, jit=True)]
+    conv = sum(ms for op, ms in ops.items() if "Conv2D" in op)
+    figures["models"][name] = {
+        "batch": _model_and_batch(name)[2], "ms_per_step": median(timed), "all": timed,
+        "jit_ms_per_step": jit[0], "conv_share": conv / sum(ops.values()),
+        "top_ops": dict(sorted(ops.items(), key=lambda item: -item[1])[:6]),
+        "throughput": pair_steps_per_second(name, steps, warmup)}
+  return figures
+
+
+def render(figures: Dict[str, Any]) -> str:
+  rows = []
+  for name, model in figures["models"].items():
+    pair = model["throughput"]
+    rows.append([name, model["batch"], f"{model['ms_per_step']:.0f}",
+                 f"{model['jit_ms_per_step']:.0f}", f"{100 * model['conv_share']:.0f} %",
+                 f"{pair['one_run_two_threads']:.2f}", f"{pair['two_runs_one_thread']:.2f}"])
+  return table(f"R2I / IR2I training step, cpu preset, one batch in memory (median of "
+               f"{figures['rounds']} rounds of {figures['steps']} steps, 2-core CPU)",
+               ["model", "batch", "ms / step", "ms / step, XLA", "convolutions",
+                "steps / s, one run", "steps / s, two runs on 1 thread each"], rows)
+
+
+def main(argv: List[str] | None = None) -> int:
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--models", default=",".join(MODELS),
+                      help=f"comma-separated, of {', '.join(MODELS)}")
+  parser.add_argument("--steps", type=int, default=40)
+  parser.add_argument("--warmup", type=int, default=5)
+  parser.add_argument("--rounds", type=int, default=3)
+  parser.add_argument("--one", choices=tuple(MODELS), help=argparse.SUPPRESS)
+  parser.add_argument("--json", default=str(DEFAULT_WORK / "r2i_step.json"))
+  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+  if args.one:  # one timing, for pair_steps_per_second's subprocesses
+    print(f"{step_ms(args.one, args.steps, args.warmup):.3f}")
+    return 0
+  names = args.models.split(",")
+  unknown = sorted(set(names) - set(MODELS))
+  if unknown:
+    parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+  return publish(measure(names, args.steps, args.warmup, args.rounds), render, args.json)
+
+
+if __name__ == "__main__":
+  run_cli(main)
