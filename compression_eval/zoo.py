@@ -67,6 +67,15 @@ DEEPSIC_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
 DEEPSIC_PRE_STEPS = 8_000
 DEEPSIC_REFERENCE_STEPS = 20_000
 
+# R2I and the residual encoder train the cpu preset's 6,000 steps (about 20 minutes with
+# two runs side by side on one thread each, benchmarks/r2i_step.py). The inpainters and
+# IR2I cost 5-15 times more a step, so at CPU scale they train fewer steps, and IR2I,
+# joint and separate alike, starts from the shipped decoding coder and multi-scale
+# inpainter (`--init-coder`, `--init-inpainter`) where the paper trains 110K steps from
+# scratch.
+INPAINTER_STEPS = 1200
+IR2I_STEPS = 300
+
 
 @dataclasses.dataclass(frozen=True)
 class ZooModel:
@@ -139,25 +148,34 @@ MODELS: Tuple[ZooModel, ...] = (
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
              cpu_flags=("--steps", str(DEEPSIC_REFERENCE_STEPS))),
-    ZooModel("r2i-residual", "r2i", ("--variant", "residual"),
-             "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+    *(ZooModel(f"r2i-{variant}{suffix}", "r2i", ("--variant", variant, "--seed", str(seed)),
+               f"{role}{', second seed (Figure 3a spread)' if seed else ''}")
+      for variant, role in (
+          ("residual", "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+          ("decoding", "R2I with decoding connections (Figures 3a and 5a, Table 2)"))
+      for seed, suffix in ((0, ""), (1, "-seed1"))),
     ZooModel("r2i-prediction", "r2i", ("--variant", "prediction"),
              "R2I with prediction connections (Figure 3a)"),
     ZooModel("r2i-full", "r2i", ("--variant", "full"), "R2I with full connections (Figure 3a)"),
-    ZooModel("r2i-decoding", "r2i", ("--variant", "decoding"),
-             "R2I with decoding connections (Figures 3a and 5a, Table 2)"),
-    ZooModel("inpainter-multiscale", "r2i", ("--variant", "ir2i", "--inpainting-only"),
-             "the multi-scale inpainting network trained alone (Table 1; frozen in "
-             "r2i-ir2i-separate)"),
-    ZooModel("inpainter-vanilla", "r2i",
-             ("--variant", "ir2i", "--inpainting-only", "--network", "vanilla"),
-             "the vanilla inpainting network (Table 1)"),
-    ZooModel("r2i-ir2i", "r2i", ("--variant", "ir2i"),
-             "IR2I, inpainting trained jointly (Figure 5a, Table 2)"),
+    *(ZooModel(f"inpainter-{network}", "r2i",
+               ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
+               cpu_flags=("--steps", str(INPAINTER_STEPS)))
+      for network, role in (
+          ("multiscale", "the multi-scale inpainting network trained alone (Table 1; frozen in "
+                         "r2i-ir2i-separate, the start of r2i-ir2i's)"),
+          ("vanilla", "the vanilla inpainting network (Table 1)"))),
+    ZooModel("r2i-ir2i", "r2i",
+             ("--variant", "ir2i", "--init-coder", "{models}/r2i-decoding",
+              "--init-inpainter", "{models}/inpainter-multiscale"),
+             "IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts",
+             needs=("r2i-decoding", "inpainter-multiscale"),
+             cpu_flags=("--steps", str(IR2I_STEPS))),
     ZooModel("r2i-ir2i-separate", "r2i",
-             ("--variant", "ir2i-separate", "--inpainter", "{models}/inpainter-multiscale"),
-             "R2I decoding on a frozen, separately trained inpainter (Figure 5a)",
-             needs=("inpainter-multiscale",)),
+             ("--variant", "ir2i-separate", "--inpainter", "{models}/inpainter-multiscale",
+              "--init-coder", "{models}/r2i-decoding"),
+             "R2I decoding on a frozen, separately trained inpainter (Figure 5a), from the "
+             "trained coder", needs=("r2i-decoding", "inpainter-multiscale"),
+             cpu_flags=("--steps", str(IR2I_STEPS))),
 )
 
 
