@@ -59,22 +59,25 @@ class RatePoint:
 # quality above about 0.6 bpp (lambda1 0.15 gave 28.61 dB at 0.763 bpp). At 96 filters the
 # steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
 # and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
-# from it at a lower lambda1.
+# from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
+# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2).
 DEEPSIC_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
                   RatePoint(2, 0.015, 40_000, 48),
-                  RatePoint(3, 0.008, 8_000, 96, start=4),
+                  RatePoint(3, 0.006, 8_000, 96, start=4),
                   RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
 DEEPSIC_PRE_STEPS = 8_000
 DEEPSIC_REFERENCE_STEPS = 20_000
 
-# R2I and the residual encoder train the cpu preset's 6,000 steps (about 20 minutes with
+# R2I and the residual encoder train the cpu preset's 6,000 steps (27-31 minutes each with
 # two runs side by side on one thread each, benchmarks/r2i_step.py). The inpainters and
-# IR2I cost 5-15 times more a step, so at CPU scale they train fewer steps, and IR2I,
-# joint and separate alike, starts from the shipped decoding coder and multi-scale
-# inpainter (`--init-coder`, `--init-inpainter`) where the paper trains 110K steps from
-# scratch.
-INPAINTER_STEPS = 1200
-IR2I_STEPS = 300
+# IR2I cost 3-10 times more a step, so at CPU scale they train fewer: the shipped
+# inpainters had 1,500 steps at the old missing-context rate (0.2 a side) and then 800 at
+# Kodak's (`--init-inpainter` from themselves), 2,300 in all, which a run from scratch
+# takes here. IR2I, joint and separate alike, starts from the shipped decoding coder and
+# multi-scale inpainter (`--init-coder`, `--init-inpainter`) and trains 200 steps, where
+# the paper trains 110K from scratch.
+INPAINTER_STEPS = 2300
+IR2I_STEPS = 200
 
 
 @dataclasses.dataclass(frozen=True)
