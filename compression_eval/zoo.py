@@ -53,6 +53,7 @@ class RatePoint:
   filters: int
   start: Optional[int] = None
   warmup: Optional[Tuple[float, int]] = None
+  pre_lambda: Optional[float] = None  # the pre-semantic model's lambda1, where it differs
 
 
 # The upper points are wider: at 48 filters the transforms, not the rate, limit the
@@ -60,10 +61,13 @@ class RatePoint:
 # steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
 # and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
 # from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
-# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2).
+# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). The shipped
+# pre-q3 started from the post-q3 at 0.008 and kept that lambda1 (`pre_lambda`; 1.17 dB
+# below pre-q4). Pre-q1 at a lower lambda1 (0.0004) does not help: its validation rate
+# rose from 0.47 to 0.67 bpp over 7,000 steps while the training rate fell to 0.38.
 DEEPSIC_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
                   RatePoint(2, 0.015, 40_000, 48),
-                  RatePoint(3, 0.006, 8_000, 96, start=4),
+                  RatePoint(3, 0.006, 8_000, 96, start=4, pre_lambda=0.008),
                   RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
 DEEPSIC_PRE_STEPS = 8_000
 DEEPSIC_REFERENCE_STEPS = 20_000
@@ -118,8 +122,10 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   point = DEEPSIC_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
   start, steps, warmup = point.start, point.steps, None
+  lambda_distortion = point.lambda_distortion
   if architecture == "pre":
     start, steps = quality, DEEPSIC_PRE_STEPS
+    lambda_distortion = point.pre_lambda or lambda_distortion
   elif point.warmup:
     warmup_lambda, warmup_steps = point.warmup
     warmup = ZooModel(f"{name}-warmup", "deepsic",
@@ -128,10 +134,10 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   init = f"deepsic-post-q{start}" if start is not None else None
   return ZooModel(
       name, "deepsic",
-      (*_deepsic_flags(architecture, point.filters, point.lambda_distortion),
+      (*_deepsic_flags(architecture, point.filters, lambda_distortion),
        *(("--init", "{models}/" + init) if init else ())),
       f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-      f"{point.lambda_distortion}, {point.filters} filters): a Table I row and a point of "
+      f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of "
       "Figures 6-7",
       needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
