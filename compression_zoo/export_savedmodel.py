@@ -23,7 +23,6 @@ IR2I:
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -33,54 +32,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noi
 
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import ensure_dir  # pylint: disable=wrong-import-position
+from compression_zoo import families  # pylint: disable=wrong-import-position
 
 
 def main(argv: List[str] | None = None) -> int:
   parser = ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--model", required=True,
-                      help="trained model folder (config.json + weights), e.g. RUN/model")
-  parser.add_argument("--output", required=True, help="folder for codec/ and serving/")
+                      help="trained model folder (config.json + weights), e.g. RUN/model or "
+                      "saved_models/NAME")
+  parser.add_argument("--output", required=True, help="folder for codec/ (and serving/)")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   output = ensure_dir(args.output)
-  if _is_r2i(Path(args.model)):
-    from r2i_tf import codec as r2i_codec  # pylint: disable=import-outside-toplevel
-    from r2i_tf.inpainting import InpaintingModel  # pylint: disable=import-outside-toplevel
-    from r2i_tf.train import load_model as load_r2i  # pylint: disable=import-outside-toplevel
-    model = load_r2i(args.model)
-    if isinstance(model, InpaintingModel):
-      raise UserError(f"{args.model} holds an inpainting network trained alone, not a codec; "
-                      "train IR2I with it (--variant ir2i-separate --inpainter RUN)")
-    r2i_codec.export(model, str(output / "codec"))
-    print(f"{output / 'codec'}: {type(model).__name__} codec (standard ops only, servable by "
-          "TF Serving); use it with python -m r2i_tf")
-    return 0
-
+  folder = Path(args.model)
+  family = families.of_folder(folder)
+  refusal = family.not_a_codec((folder / "config.json").read_text())
+  if refusal:
+    raise UserError(f"{args.model} holds {refusal}")
   # TensorFlow loads here, after the cheap checks above.
-  from deepsic_tf import codec, serving  # pylint: disable=import-outside-toplevel
-  from deepsic_tf.train import load_model  # pylint: disable=import-outside-toplevel
-  model = load_model(args.model)
-  if model.config.architecture == "reference":
-    raise UserError(f"{args.model} holds the uncompressed reference classifier, which has no "
-                    "codec to export")
-  codec.export(model, str(output / "codec"))
-  serving.export(model, str(output / "serving"))
-  print(f"{output / 'codec'}: full codec (compress / decompress / classify on files); "
-        "load after `import tensorflow_compression`")
-  print(f"{output / 'serving'}: TF Serving model, standard ops only (serving_default: images -> "
-        "codes + class scores; decode; classify_codes); entropy coding stays in the client")
+  for line in family.export(family.load_model(folder), output):
+    print(line)
   return 0
 
 
-def _is_r2i(model: Path) -> bool:
-  """Whether a model folder holds an R2I, IR2I or inpainting model (not DeepSIC)."""
-  try:
-    fields = json.loads((model / "config.json").read_text())
-    return bool({"variant", "coder", "inpainter"} & set(fields))
-  except FileNotFoundError:
-    raise UserError(f"no trained model in {model} (expected config.json and weights)") from None
-  except (OSError, ValueError) as error:
-    raise UserError(f"cannot read {model}/config.json ({error})") from None
+def entry_point() -> None:
+  """The installed console script."""
+  run_cli(main)
 
 
 if __name__ == "__main__":
-  run_cli(main)
+  entry_point()

@@ -3,7 +3,7 @@
   python scripts/reproduce_tables.py --kodak-dir ../shared/data/kodak \
       --imagenet-dir ../shared/data/imagenette
 
-Evaluates the models in saved_models/ (`compression_eval.zoo`) and writes <out>/tables.md
+Evaluates the models in saved_models/ (`compression_zoo.zoo`) and writes <out>/tables.md
 (every table, the papers' figures beside ours, and which of the papers' findings hold at
 this scale), <out>/results.json, <out>/kodak/<curve>.json and the RD plots, and prints
 the tables. DeepSIC: Table I (Imagenette val) and Figures 6-7 (Kodak, against JPEG,
@@ -27,12 +27,13 @@ from typing import Dict, List, Tuple
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see evaluate_inpainting.py
 
-from compression_eval import paper_tables, provenance, zoo  # pylint: disable=wrong-import-position
+from compression_eval import provenance  # pylint: disable=wrong-import-position
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
+from compression_eval.locations import REPO, SHARED  # pylint: disable=wrong-import-position
+from compression_zoo import paper_tables, zoo  # pylint: disable=wrong-import-position
 
-REPO = Path(__file__).resolve().parents[1]
-ANCHORS = REPO.parent / "shared" / "anchors" / "paper_tables"
+ANCHORS = SHARED / "anchors" / "paper_tables"
 BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
 # Table I classifies whole Imagenette images (224x224; center crops of larger ones).
 CLASSIFY_SIZE = 224
@@ -121,6 +122,13 @@ def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
           for model in zoo.MODELS if model.trainer == "deepsic"}
 
 
+def deepsic_architectures(models: Path) -> Dict[str, str]:
+  """Each shipped DeepSIC model's architecture ("pre", "post", "reference"), by name, in
+  the zoo's order, as its config says."""
+  return {model.name: json.loads((models / model.name / "config.json").read_text())
+          ["architecture"] for model in zoo.MODELS if model.trainer == "deepsic"}
+
+
 def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> Dict[str, object]:
   """The classic codecs' curves, reused from <out>/kodak/ while nothing they depend on changed.
 
@@ -128,11 +136,11 @@ def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> 
   and with which library versions they were measured. A curve is reused only where both
   match what measuring again would use, so it is what measuring again would give.
   """
-  from compression_eval import codecs, provenance, rd  # pylint: disable=import-outside-toplevel
-  from compression_eval.evaluate import evaluate_codec  # pylint: disable=import-outside-toplevel
+  from compression_eval import rd  # pylint: disable=import-outside-toplevel
+  from compression_zoo import evaluate, registry  # pylint: disable=import-outside-toplevel
   curves, installed = {}, provenance.versions()
   for name in BASELINES:
-    codec = codecs.make_codec(name)
+    codec = registry.make_codec(name)
     description = f"{codec.description}; the first {len(images)} Kodak images"
     cached = out / "kodak" / f"{name}.json"
     if not remeasure and cached.is_file():
@@ -147,7 +155,7 @@ def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> 
             "images: measuring again)", file=sys.stderr, flush=True)
     else:
       print(f"Kodak: {name}", file=sys.stderr, flush=True)
-    curves[name] = evaluate_codec(name, images, jobs=jobs, codec=codec, pool=pool)
+    curves[name] = evaluate.evaluate_codec(name, images, jobs=jobs, codec=codec, pool=pool)
     curves[name].description = description
     curves[name].provenance = provenance.record()
   return curves
@@ -167,8 +175,9 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
   in turn, so TensorFlow starts once per worker, not once per model.
   """
   from compression_eval import rd  # pylint: disable=import-outside-toplevel
-  from compression_eval.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
+  from compression_zoo.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
   codecs = [model for model in zoo.MODELS if model.is_codec]
+  architectures = deepsic_architectures(models)
   deepsic_points: Dict[str, list] = {"pre": [], "post": []}
   per_image: Dict[str, dict] = {}
   with worker_pool(jobs) as pool:
@@ -183,9 +192,9 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
       per_image[model.name] = {image: [{key: record[key] for key in PER_IMAGE_KEYS}
                                        for record in image_records]
                                for image, image_records in records.items()}
-      if model.name.startswith("deepsic-"):
+      if model.name in architectures:
         curve.name = model.name
-        deepsic_points[model.name.split("-")[1]].append(curve)
+        deepsic_points[architectures[model.name]].append(curve)
       else:
         curves[curve.name] = curve
   for architecture, points in deepsic_points.items():
@@ -237,7 +246,7 @@ def plots(curves, out: Path, count: int) -> List[str]:
 def build_tables(args, accuracy, curves, inpainting) -> Dict[str, paper_tables.Table]:
   anchors = Path(args.anchors)
   paper = lambda table: paper_tables.read_paper(anchors, table)  # pylint: disable=unnecessary-lambda-assignment
-  deepsic = [(model.name, model.flags[1]) for model in zoo.MODELS if model.trainer == "deepsic"]
+  deepsic = list(deepsic_architectures(Path(args.models)).items())
   kodak_bpp = {}
   for architecture in ("pre", "post"):
     curve = curves[f"deepsic-{architecture}"]
@@ -342,5 +351,10 @@ def main(argv: List[str] | None = None) -> int:
   return 0
 
 
-if __name__ == "__main__":
+def entry_point() -> None:
+  """The installed console script."""
   run_cli(main)
+
+
+if __name__ == "__main__":
+  entry_point()

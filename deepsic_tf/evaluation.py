@@ -1,7 +1,7 @@
 """DeepSIC as a codec of `compression_eval`, so Kodak evaluation treats it like JPEG.
 
 `scripts/evaluate_kodak.py --codecs jpeg,deepsic:PATH` loads the codec SavedModel at
-PATH; one trained model is one rate-distortion point, whose rate is the size of the
+PATH (`deepsic-post-q2`, a shipped name, its cached export); one trained model is one rate-distortion point, whose rate is the size of the
 whole file (header and, for pre-semantic models, the label included).
 """
 from __future__ import annotations
@@ -23,7 +23,9 @@ class DeepSICEvalCodec:
     """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`)."""
     self.codec = codec or SavedCodec(path)
     config = self.codec.config
-    self.name = f"deepsic-{config.architecture}-{Path(path).resolve().parent.name}"
+    run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder
+    prefix = f"deepsic-{config.architecture}"
+    self.name = run if run.startswith(prefix) else f"{prefix}-{run}"
     self.description = (f"DeepSIC {config.architecture}-semantic, {config.filters} filters, "
                         f"{config.bottleneck_channels} code channels, subsampling "
                         f"{'x'.join(map(str, config.subsampling))}, model at {path}")
@@ -37,7 +39,3 @@ class DeepSICEvalCodec:
     return [Roundtrip(self.name, 8 * len(data), decoded.image, encoded - start,
                       finished - encoded)]
 
-
-def deepsic(path: str) -> DeepSICEvalCodec:
-  """Factory named by `compression_eval.codecs` for specs `deepsic:PATH`."""
-  return DeepSICEvalCodec(path)

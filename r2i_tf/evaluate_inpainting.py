@@ -31,9 +31,9 @@ import numpy as np  # pylint: disable=wrong-import-position
 from compression_eval import partial_context  # pylint: disable=wrong-import-position
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
+from compression_eval.locations import SHARED  # pylint: disable=wrong-import-position
 
-REPO = Path(__file__).resolve().parents[1]
-PAPER_TABLE = (REPO.parent / "shared" / "anchors" / "paper_tables"
+PAPER_TABLE = (SHARED / "anchors" / "paper_tables"
                / "r2i_table1_partial_context_inpainting_ssim.csv")
 DESCRIPTIONS = partial_context.DESCRIPTIONS
 PAPER_ROWS = partial_context.PAPER_ROWS
@@ -134,5 +134,10 @@ def main(argv: List[str] | None = None) -> int:
   return 0
 
 
-if __name__ == "__main__":
+def entry_point() -> None:
+  """The installed console script."""
   run_cli(main)
+
+
+if __name__ == "__main__":
+  entry_point()
