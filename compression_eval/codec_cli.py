@@ -10,9 +10,10 @@ way.
 from __future__ import annotations
 
 import argparse
+import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -71,12 +72,6 @@ def codec_parser(family: Family, prog: str, description: str, commands: Sequence
   return parser, commands_by_name
 
 
-def print_models(family: Family) -> int:
-  """`models`: the family's shipped codecs, for `--model`."""
-  print(catalogue.listing(shipped_codecs(family)))
-  return 0
-
-
 def _output(args: argparse.Namespace, family: Family) -> Optional[str]:
   """The output path: as given, or the input's with the command's extension, which must
   not exist yet (a derived name never replaces a file)."""
@@ -107,6 +102,25 @@ def codec_path(args: argparse.Namespace, family: Family, data: Optional[bytes]) 
   if args.model:
     return codec_folder(family, args.model)
   return codec_of_file(family, data, args.input)
+
+
+# A command's work once its input is read and its codec found: (args, the image to
+# compress or None, the file's bytes or None, the codec SavedModel).
+Command = Callable[[argparse.Namespace, Optional[np.ndarray], Optional[bytes], Path], None]
+
+
+def main(family: Family, parser: ArgumentParser, argv: Optional[List[str]],
+         command: Command) -> int:
+  """A codec command line: `models` lists the family's shipped codecs; the others read
+  and check their input and output (before any TensorFlow loads), find the codec and
+  run `command`."""
+  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+  if args.command == "models":
+    print(catalogue.listing(shipped_codecs(family)))
+    return 0
+  image, data = read_input(args, family)
+  command(args, image, data, codec_path(args, family, data))
+  return 0
 
 
 def quality_against(original_path: Optional[str], decoded: np.ndarray) -> str:

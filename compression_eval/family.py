@@ -4,18 +4,30 @@
 the codec registry, the export script and the codec command lines reach a model only
 through it, so that choosing between the families is written once (in
 `compression_zoo.families`) and this package never imports a model. Every callable
-imports its package's TensorFlow code only when it is called: building a `Family` (to
-list models, or to refuse a bad command line) loads no TensorFlow.
+imports its package's TensorFlow code only when it is called (`lazy`): building a
+`Family` (to list models, or to refuse a bad command line) loads no TensorFlow.
 """
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional
 
 from compression_eval.codecs import Codec
 
 Model = Any  # a family's trained Keras model; the base knows none of them
+
+
+def lazy(target: str) -> Callable[..., Any]:
+  """The function (or class) `package.module:name` of a family, imported at its first call."""
+  module, _, name = target.partition(":")
+
+  def call(*args: Any, **kwargs: Any) -> Any:
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+  call.__qualname__ = target
+  return call
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +51,8 @@ class Family:
       (the codec, and a serving model where it is another); returns a line per export.
     model_id: the id a model writes into its files.
     evaluation_codecs: codec spec names (`NAME:PATH` in evaluate_kodak.py) -> the
-      factory that evaluates a codec SavedModel at PATH.
+      factory that evaluates a codec SavedModel at PATH; the one under the family's
+      `name` evaluates its shipped models.
   """
   name: str
   title: str
@@ -50,7 +63,7 @@ class Family:
   presets: Mapping[str, Any]
   not_a_codec: Callable[[str], Optional[str]]
   load_model: Callable[[Path], Model]
-  export_codec: Callable[[Model, Path], None]
+  export_codec: Callable[[Model, Path], Any]
   export: Callable[[Model, Path], List[str]]
   model_id: Callable[[Model], int]
   evaluation_codecs: Mapping[str, Callable[[str], Codec]]

@@ -19,6 +19,7 @@ codecs that were already evaluated on the same images without coding them again.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -149,9 +150,7 @@ def main(argv: List[str] | None = None) -> int:
   return 0
 
 
-def entry_point() -> None:
-  """The installed console script."""
-  run_cli(main)
+entry_point = functools.partial(run_cli, main)  # the installed console script
 
 
 if __name__ == "__main__":

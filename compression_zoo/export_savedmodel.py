@@ -23,6 +23,7 @@ IR2I:
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -54,9 +55,7 @@ def main(argv: List[str] | None = None) -> int:
   return 0
 
 
-def entry_point() -> None:
-  """The installed console script."""
-  run_cli(main)
+entry_point = functools.partial(run_cli, main)  # the installed console script
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ the papers' scale (a GPU job; give it its own --models folder).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -351,9 +352,7 @@ def main(argv: List[str] | None = None) -> int:
   return 0
 
 
-def entry_point() -> None:
-  """The installed console script."""
-  run_cli(main)
+entry_point = functools.partial(run_cli, main)  # the installed console script
 
 
 if __name__ == "__main__":

@@ -16,13 +16,17 @@ an unwritable output) is one line on stderr and exit 1; outputs are written atom
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
-from typing import List
+from pathlib import Path
+from typing import List, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 
-from compression_eval.codec_cli import codec_parser, codec_path, print_models, quality_against, read_input  # pylint: disable=wrong-import-position
+import numpy as np  # pylint: disable=wrong-import-position
+
+from compression_eval import codec_cli  # pylint: disable=wrong-import-position
+from compression_eval.codec_cli import codec_parser, quality_against  # pylint: disable=wrong-import-position
 from compression_eval.errors import run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_bytes  # pylint: disable=wrong-import-position
 from compression_eval.images import write_png  # pylint: disable=wrong-import-position
@@ -32,15 +36,16 @@ from deepsic_tf.family import FAMILY  # pylint: disable=wrong-import-position
 def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}") -> int:
   parser, _ = codec_parser(FAMILY, prog, __doc__.split("\n\n")[0],
                            ("compress", "decompress", "classify"))
-  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  if args.command == "models":
-    return print_models(FAMILY)
-  image, data = read_input(args, FAMILY)
+  return codec_cli.main(FAMILY, parser, argv, _run)
 
-  # TensorFlow loads here, after the cheap checks above.
+
+def _run(args: argparse.Namespace, image: Optional[np.ndarray], data: Optional[bytes],
+         folder: Path) -> None:
+  """The command, on the input that `codec_cli.main` read and checked."""
+  # TensorFlow loads here, after the cheap checks.
   from compression_eval import metrics  # pylint: disable=import-outside-toplevel
   from deepsic_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
-  codec = SavedCodec(codec_path(args, FAMILY, data))
+  codec = SavedCodec(folder)
 
   if args.command == "compress":
     data = codec.compress(image)
@@ -58,7 +63,6 @@ def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}
   else:
     decoded = codec.classify(data)
     print(f"class {decoded.label}: {decoded.class_name}")
-  return 0
 
 
 def entry_point() -> None:

@@ -10,6 +10,7 @@ decompress and classify signatures) and summary.json.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Dict, List
@@ -150,9 +151,7 @@ def main(argv: List[str] | None = None) -> int:
   return training_cli.main(argv, parse_args, _checked_output, lambda args, output: _run(args, output, _dataset(args)))
 
 
-def entry_point() -> None:
-  """The installed console script."""
-  run_cli(main)
+entry_point = functools.partial(run_cli, main)  # the installed console script
 
 
 if __name__ == "__main__":

@@ -21,13 +21,17 @@ are written atomically.
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
-from typing import List
+from pathlib import Path
+from typing import List, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 
-from compression_eval.codec_cli import codec_parser, codec_path, print_models, quality_against, read_input  # pylint: disable=wrong-import-position
+import numpy as np  # pylint: disable=wrong-import-position
+
+from compression_eval import codec_cli  # pylint: disable=wrong-import-position
+from compression_eval.codec_cli import codec_parser, quality_against  # pylint: disable=wrong-import-position
 from compression_eval.errors import run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_bytes  # pylint: disable=wrong-import-position
 from compression_eval.images import write_png  # pylint: disable=wrong-import-position
@@ -44,16 +48,17 @@ def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}
   for command in (commands["compress"], commands["decompress"]):
     command.add_argument("--scan", choices=("wavefront", "raster"), default="wavefront",
                          help="IR2I block order for the first code (same result, speed differs)")
-  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  if args.command == "models":
-    return print_models(FAMILY)
-  image, data = read_input(args, FAMILY)
+  return codec_cli.main(FAMILY, parser, argv, _run)
 
-  # TensorFlow loads here, after the cheap checks above.
+
+def _run(args: argparse.Namespace, image: Optional[np.ndarray], data: Optional[bytes],
+         folder: Path) -> None:
+  """The command, on the input that `codec_cli.main` read and checked."""
+  # TensorFlow loads here, after the cheap checks.
   from compression_eval import metrics  # pylint: disable=import-outside-toplevel
   from r2i_tf import bitstream  # pylint: disable=import-outside-toplevel
   from r2i_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
-  codec = SavedCodec(codec_path(args, FAMILY, data))
+  codec = SavedCodec(folder)
 
   if args.command == "compress":
     data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding,
@@ -81,7 +86,6 @@ def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}
       line += " (file cut short: decoded the complete stages)"
     line += quality_against(args.original, decoded.image)
     print(line)
-  return 0
 
 
 def entry_point() -> None:

@@ -15,6 +15,7 @@ figures beside ours when `--paper-table` (the CSV of Table 1) is found.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import sys
@@ -134,9 +135,7 @@ def main(argv: List[str] | None = None) -> int:
   return 0
 
 
-def entry_point() -> None:
-  """The installed console script."""
-  run_cli(main)
+entry_point = functools.partial(run_cli, main)  # the installed console script
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ codec/ (the codec SavedModel) and summary.json.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Dict, List
@@ -132,9 +133,7 @@ def main(argv: List[str] | None = None) -> int:
   return training_cli.main(argv, parse_args, _checked_output, _run)
 
 
-def entry_point() -> None:
-  """The installed console script."""
-  run_cli(main)
+entry_point = functools.partial(run_cli, main)  # the installed console script
 
 
 if __name__ == "__main__":
