@@ -22,8 +22,6 @@ from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
 
-# DeepSIC's rate points, their steps and code size: `deepsic_tf.presets`.
-
 
 @dataclasses.dataclass(frozen=True)
 class ZooModel:

@@ -1,8 +1,9 @@
 """DeepSIC as a codec of `compression_eval`, so Kodak evaluation treats it like JPEG.
 
 `scripts/evaluate_kodak.py --codecs jpeg,deepsic:PATH` loads the codec SavedModel at
-PATH (`deepsic-post-q2`, a shipped name, its cached export); one trained model is one rate-distortion point, whose rate is the size of the
-whole file (header and, for pre-semantic models, the label included).
+PATH (`--codecs jpeg,deepsic-post-q2`: a shipped model's, exported once into the cache);
+one trained model is one rate-distortion point, whose rate is the size of the whole
+file (header and, for pre-semantic models, the label included).
 """
 from __future__ import annotations
 

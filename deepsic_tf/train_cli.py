@@ -148,7 +148,8 @@ def _run(args, output: Path, dataset: str):
 
 
 def main(argv: List[str] | None = None) -> int:
-  return training_cli.main(argv, parse_args, _checked_output, lambda args, output: _run(args, output, _dataset(args)))
+  return training_cli.main(argv, parse_args, _checked_output,
+                           lambda args, output: _run(args, output, _dataset(args)))
 
 
 entry_point = functools.partial(run_cli, main)  # the installed console script
