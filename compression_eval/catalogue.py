@@ -33,10 +33,11 @@ def config_text(name: str) -> str:
 
 
 def role(name: str) -> str:
-  """What a shipped model is, in a few words: its README's first paragraph, up to a colon."""
+  """What a shipped model is and which of the papers' tables it fills: its README's first
+  paragraph."""
   readme = folder(name) / "README.md"
   paragraphs = readme.read_text().split("\n\n") if readme.is_file() else []
-  return paragraphs[1].split(":")[0].strip().rstrip(".") if len(paragraphs) > 1 else ""
+  return " ".join(paragraphs[1].split()).rstrip(".") if len(paragraphs) > 1 else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _span(values: Tuple[float, ...], digits: int) -> str:
 def listing(chosen: List[str], figures: Optional[Dict[str, KodakFigures]] = None) -> str:
   """A table of shipped models: name, Kodak bpp and PSNR (a range over settings), role."""
   figures = kodak_figures() if figures is None else figures
-  rows = [("model", "Kodak bpp", "Kodak PSNR (dB)", "what it is")]
+  rows = [("model", "Kodak bpp", "Kodak PSNR (dB)", "what it is, and its paper table")]
   for name in chosen:
     measured = figures.get(name)
     rows.append((name, _span(measured.bpp, 3) if measured else "not measured",
