@@ -25,9 +25,9 @@ from compression_eval.images import read_rgb8
 from compression_eval.model_lookup import codec_folder, codec_of_file, shipped_codecs
 
 DISTRIBUTION = "semantic-inpainting-compression"
-_HELP = {"compress": "compress an image into a {title} file",
-         "decompress": "decode a {title} file into a PNG",
-         "classify": "print the class a {title} file carries (no pixels decoded)",
+_HELP = {"compress": "compress an image into a {extension} file",
+         "decompress": "decode a {extension} file into a PNG",
+         "classify": "print the class a {extension} file carries (no pixels decoded)",
          "models": "list the shipped models with their Kodak rate and PSNR"}
 
 
@@ -64,7 +64,7 @@ def codec_parser(family: Family, prog: str, description: str, commands: Sequence
   subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
   commands_by_name = {}
   for name in (*commands, "models"):
-    line = _HELP[name].format(title=family.title)
+    line = _HELP[name].format(extension=family.extension)
     command = subparsers.add_parser(name, help=line, description=line)
     if name != "models":
       _add_model_arguments(command, family, prog, name)

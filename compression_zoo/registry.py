@@ -43,7 +43,9 @@ def make_codec(spec: str) -> Codec:
     owner = next((family for family in FAMILIES.values()
                   if name in shipped_codecs(family)), None)
     if owner is not None:
-      return owner.evaluation_codecs[owner.name](str(codec_folder(owner, name)))
+      codec = owner.evaluation_codecs[owner.name](str(codec_folder(owner, name)))
+      codec.name = name  # a shipped codec's curve (and, for DeepSIC, its one setting)
+      return codec
   if name in CLASSIC or name in KINDS:
     raise UserError(f"codec {name!r} is written {name}:MODEL" if name in KINDS else
                     f"codec {name!r} takes no argument, not {argument!r}")

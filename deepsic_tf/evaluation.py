@@ -24,9 +24,7 @@ class DeepSICEvalCodec:
     """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`)."""
     self.codec = codec or SavedCodec(path)
     config = self.codec.config
-    run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder
-    prefix = f"deepsic-{config.architecture}"
-    self.name = run if run.startswith(prefix) else f"{prefix}-{run}"
+    self.name = f"deepsic-{config.architecture}-{Path(path).resolve().parent.name}"
     self.description = (f"DeepSIC {config.architecture}-semantic, {config.filters} filters, "
                         f"{config.bottleneck_channels} code channels, subsampling "
                         f"{'x'.join(map(str, config.subsampling))}, model at {path}")
