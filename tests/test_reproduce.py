@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from compression_eval import provenance, rd, shipped, training
 from compression_eval.errors import UserError
-from compression_zoo import families, paper_tables, reproduce_tables, zoo
+from compression_zoo import families, paper_tables, zoo
 from deepsic_tf import train as deepsic_train
 from deepsic_tf import train_cli as deepsic_train_cli
 from deepsic_tf.presets import PRESETS
@@ -245,6 +245,8 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
 
 
 def test_classic_curves_are_reused_only_for_the_same_library_and_images(tmp_path, monkeypatch):
+  # Imported here, as the script would be run: it sets its environment (BLAS threads).
+  from compression_zoo import reproduce_tables  # pylint: disable=import-outside-toplevel
   images = [("a", smooth_image(24, 40, 1)), ("b", smooth_image(24, 40, 2))]
   (tmp_path / "kodak").mkdir()
   first = reproduce_tables.classic_curves(images, 1, tmp_path, remeasure=False)
