@@ -21,6 +21,7 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
+from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,8 +63,10 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
   start, steps, warmup = point.start, point.steps, None
+  lambda_distortion = point.lambda_distortion
   if architecture == "pre":
     start, steps = quality, PRE_STEPS
+    lambda_distortion = point.pre_lambda or lambda_distortion
   elif point.warmup:
     warmup_lambda, warmup_steps = point.warmup
     warmup = ZooModel(f"{name}-warmup", "deepsic",
@@ -72,10 +75,10 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   init = f"deepsic-post-q{start}" if start is not None else None
   return ZooModel(
       name, "deepsic",
-      (*_deepsic_flags(architecture, point.filters, point.lambda_distortion),
+      (*_deepsic_flags(architecture, point.filters, lambda_distortion),
        *(("--init", "{models}/" + init) if init else ())),
       f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-      f"{point.lambda_distortion}, {point.filters} filters): a Table I row and a point of "
+      f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of "
       "Figures 6-7",
       needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
@@ -95,25 +98,34 @@ MODELS: Tuple[ZooModel, ...] = (
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
              cpu_flags=("--steps", str(REFERENCE_STEPS))),
-    ZooModel("r2i-residual", "r2i", ("--variant", "residual"),
-             "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+    *(ZooModel(f"r2i-{variant}{suffix}", "r2i", ("--variant", variant, "--seed", str(seed)),
+               f"{role}{', second seed (Figure 3a spread)' if seed else ''}")
+      for variant, role in (
+          ("residual", "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+          ("decoding", "R2I with decoding connections (Figures 3a and 5a, Table 2)"))
+      for seed, suffix in ((0, ""), (1, "-seed1"))),
     ZooModel("r2i-prediction", "r2i", ("--variant", "prediction"),
              "R2I with prediction connections (Figure 3a)"),
     ZooModel("r2i-full", "r2i", ("--variant", "full"), "R2I with full connections (Figure 3a)"),
-    ZooModel("r2i-decoding", "r2i", ("--variant", "decoding"),
-             "R2I with decoding connections (Figures 3a and 5a, Table 2)"),
-    ZooModel("inpainter-multiscale", "r2i", ("--variant", "ir2i", "--inpainting-only"),
-             "the multi-scale inpainting network trained alone (Table 1; frozen in "
-             "r2i-ir2i-separate)"),
-    ZooModel("inpainter-vanilla", "r2i",
-             ("--variant", "ir2i", "--inpainting-only", "--network", "vanilla"),
-             "the vanilla inpainting network (Table 1)"),
-    ZooModel("r2i-ir2i", "r2i", ("--variant", "ir2i"),
-             "IR2I, inpainting trained jointly (Figure 5a, Table 2)"),
+    *(ZooModel(f"inpainter-{network}", "r2i",
+               ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
+               cpu_flags=("--steps", str(INPAINTER_STEPS)))
+      for network, role in (
+          ("multiscale", "the multi-scale inpainting network trained alone (Table 1; frozen in "
+                         "r2i-ir2i-separate, the start of r2i-ir2i's)"),
+          ("vanilla", "the vanilla inpainting network (Table 1)"))),
+    ZooModel("r2i-ir2i", "r2i",
+             ("--variant", "ir2i", "--init-coder", "{models}/r2i-decoding",
+              "--init-inpainter", "{models}/inpainter-multiscale"),
+             "IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts",
+             needs=("r2i-decoding", "inpainter-multiscale"),
+             cpu_flags=("--steps", str(IR2I_STEPS))),
     ZooModel("r2i-ir2i-separate", "r2i",
-             ("--variant", "ir2i-separate", "--inpainter", "{models}/inpainter-multiscale"),
-             "R2I decoding on a frozen, separately trained inpainter (Figure 5a)",
-             needs=("inpainter-multiscale",)),
+             ("--variant", "ir2i-separate", "--inpainter", "{models}/inpainter-multiscale",
+              "--init-coder", "{models}/r2i-decoding"),
+             "R2I decoding on a frozen, separately trained inpainter (Figure 5a), from the "
+             "trained coder", needs=("r2i-decoding", "inpainter-multiscale"),
+             cpu_flags=("--steps", str(IR2I_STEPS))),
 )
 
 

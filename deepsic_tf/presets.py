@@ -93,16 +93,21 @@ class RatePoint:
   filters: int
   start: Optional[int] = None
   warmup: Optional[Tuple[float, int]] = None
+  pre_lambda: Optional[float] = None  # the pre-semantic model's lambda1, where it differs
 
 
 # The upper points are wider: at 48 filters the transforms, not the rate, limit the
 # quality above about 0.6 bpp (lambda1 0.15 gave 28.61 dB at 0.763 bpp). At 96 filters the
 # steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
 # and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
-# from it at a lower lambda1.
+# from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
+# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). The shipped
+# pre-q3 started from the post-q3 at 0.008 and kept that lambda1 (`pre_lambda`; 1.17 dB
+# below pre-q4). Pre-q1 at a lower lambda1 (0.0004) does not help: its validation rate
+# rose from 0.47 to 0.67 bpp over 7,000 steps while the training rate fell to 0.38.
 RATE_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
                RatePoint(2, 0.015, 40_000, 48),
-               RatePoint(3, 0.008, 8_000, 96, start=4),
+               RatePoint(3, 0.006, 8_000, 96, start=4, pre_lambda=0.008),
                RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
 # Steps at `cpu` of each pre-semantic model (from the post-semantic one of its rate) and
 # of the reference classifier (from scratch).

@@ -2,7 +2,8 @@
 
 `--preset` of the trainer (`r2i_tf.train_cli`) picks one `Preset`: the widths of the
 models it builds and a schedule per kind of model (R2I and the residual encoder, IR2I,
-an inpainting network alone). Free of TensorFlow, so that listing models or checking a
+an inpainting network alone). The shipped models' steps, where they differ from the
+preset's, are at the end. Free of TensorFlow, so that listing models or checking a
 command line loads none.
 """
 from __future__ import annotations
@@ -82,3 +83,16 @@ PRESETS = {
     "cpu": Preset(encoder_filters=(32, 64, 64, 128), decoder_filters=(128, 64, 64, 32, 32),
                   inpainter_filters=8, schedules=_schedules("cpu")),
 }
+
+
+# The shipped models' steps at `cpu` (`compression_zoo.zoo`). R2I and the residual
+# encoder train the cpu preset's 6,000 steps (27-31 minutes each with two runs side by
+# side on one thread each, benchmarks/r2i_step.py). The inpainters and IR2I cost 3-10
+# times more a step, so at CPU scale they train fewer: the shipped inpainters had 1,500
+# steps at the old missing-context rate (0.2 a side) and then 800 at Kodak's
+# (`--init-inpainter` from themselves), 2,300 in all, which a run from scratch takes
+# here. IR2I, joint and separate alike, starts from the shipped decoding coder and
+# multi-scale inpainter (`--init-coder`, `--init-inpainter`) and trains 200 steps, where
+# the paper trains 110K from scratch.
+INPAINTER_STEPS = 2300
+IR2I_STEPS = 200

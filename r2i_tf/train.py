@@ -162,6 +162,12 @@ def describe(config: AnyConfig) -> str:
   return f"an IR2I model ({config.variant})"
 
 
+def part_config(config: AnyConfig, part: str) -> Union[R2IConfig, InpainterConfig]:
+  """The config of a run's `part` ("coder" or "inpainter"): an IR2I's own part, or the
+  model itself for a coder or an inpainter trained alone."""
+  return getattr(config, part) if isinstance(config, IR2IConfig) else config
+
+
 def load_part(path: str | os.PathLike, expected: Union[R2IConfig, InpainterConfig]
               ) -> Union[R2I, InpaintingModel]:
   """The trained model an IR2I part starts from: a run, or a model folder (shipped or a

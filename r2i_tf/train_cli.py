@@ -48,8 +48,9 @@ def parse_args(argv: List[str]):
                       "an inpainting network trained with --inpainting-only")
   parser.add_argument("--init-coder", help="ir2i, ir2i-separate: start the coder from a trained "
                       "R2I decoding model (a run or a model folder, e.g. saved_models/r2i-decoding)")
-  parser.add_argument("--init-inpainter", help="ir2i: start the inpainting network from one "
-                      "trained with --inpainting-only (a run or a model folder)")
+  parser.add_argument("--init-inpainter", help="ir2i (and --inpainting-only): start the "
+                      "inpainting network from one trained with --inpainting-only (a run or a "
+                      "model folder)")
   parser.add_argument("--preset", choices=tuple(PRESETS), default="cpu",
                       help="widths and optimisation (r2i_tf.presets): paper (the paper's 60K "
                       "steps, 110K for IR2I) or cpu (narrow; about an hour on 2 cores, the "
@@ -74,9 +75,10 @@ def _checked_output(args) -> Path:
   if (args.variant == "ir2i-separate" and not args.inpainting_only) != bool(args.inpainter):
     raise UserError("--inpainter RUN goes with --variant ir2i-separate (and only with it): "
                     "train that run first with --inpainting-only")
-  for flag, variants in (("init_coder", ("ir2i", "ir2i-separate")), ("init_inpainter", ("ir2i",))):
+  for flag, variants, alone in (("init_coder", ("ir2i", "ir2i-separate"), False),
+                                ("init_inpainter", ("ir2i",), True)):
     path = getattr(args, flag)
-    if path and (args.variant not in variants or args.inpainting_only):
+    if path and (args.variant not in variants or (args.inpainting_only and not alone)):
       raise UserError(f"--{flag.replace('_', '-')} starts an IR2I from a trained part: use it "
                       f"with --variant {' or '.join(variants)}")
     if path and not Path(path).is_dir():
@@ -107,7 +109,7 @@ def _run(args, output: Path):
   tf.keras.utils.set_random_seed(args.seed)  # the initial weights and the binariser's draws
   config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
   starts = {"coder": args.init_coder, "inpainter": args.inpainter or args.init_inpainter}
-  parts = train.Parts(**{part: train.load_part(path, getattr(config, part))
+  parts = train.Parts(**{part: train.load_part(path, train.part_config(config, part))
                          for part, path in starts.items() if path})
   preset = with_flags(train.preset_for(config, args.preset), args,
                       ("steps", "batch_size", "learning_rate"))

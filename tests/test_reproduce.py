@@ -188,6 +188,28 @@ def test_savings_tables_and_findings():
   assert "pre minus post -0.020, +0.050" in found[2].evidence
 
 
+def test_decoding_must_save_the_target_in_every_pairing_of_seeds():
+  bpp = np.array([0.125, 0.25, 0.5, 0.75, 1.0])
+  quality = 1.0 - 0.3 * np.exp(-3 * bpp)
+  residual = {"r2i-residual": _curve("r2i-residual", bpp, quality),
+              "r2i-residual-seed1": _curve("r2i-residual-seed1", bpp * 0.97, quality)}
+  pairs = [(anchor, name) for anchor in residual
+           for name in (*residual, "r2i-decoding", "r2i-decoding-seed1") if name != anchor]
+  empty = paper_tables.Table("", [], [], [])
+  for seed1_bits, holds in ((0.85, True), (0.93, False)):  # 15 % and 7 % fewer bits
+    curves = {**residual, "r2i-decoding": _curve("r2i-decoding", bpp * 0.8, quality),
+              "r2i-decoding-seed1": _curve("r2i-decoding-seed1", bpp * seed1_bits, quality)}
+    table = paper_tables.seed_pairs("3a seeds", curves, pairs, "ms-ssim-rgb", (0.0, 1.01))
+    assert len(table.rows) == 6
+    seed1_vs_seed0 = [row for row in table.rows if row["anchor"] == "r2i-residual"
+                      and row["approach"] == "r2i-residual-seed1"]
+    assert seed1_vs_seed0[0]["savings_ms-ssim-rgb"] == pytest.approx(3.0, abs=0.3)
+    found = paper_tables.findings({}, {"pre": [], "post": []}, empty, empty, {}, seeds=table)
+    seeds = [item for item in found if "every pairing" in item.claim]
+    assert [item.holds for item in seeds] == [holds]
+    assert "residual seed against seed -3." in seeds[0].evidence
+
+
 def test_accuracy_may_fall_with_rate_only_within_its_binomial_interval():
   low, high = paper_tables.binomial_interval(0.5, 3925)
   assert low == pytest.approx(0.5 - 1.96 * math.sqrt(0.25 / 3925), abs=1e-4)
