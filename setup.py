@@ -1,4 +1,4 @@
-"""Installs deepsic_tf, r2i_tf and compression_eval; the metadata lives in setup.cfg."""
+"""Installs compression_eval, deepsic_tf, r2i_tf and compression_zoo; the metadata lives in setup.cfg."""
 from setuptools import setup
 
 setup()

@@ -29,7 +29,7 @@ DEFAULT_WORK = REPO / "runs" / "benchmarks"
 
 def export(kind: str, work: Path = DEFAULT_WORK) -> Path:
   """The codec SavedModel of a benchmarked shipped model (exported once, then reused)."""
-  from compression_eval import zoo  # pylint: disable=import-outside-toplevel
+  from compression_zoo import zoo  # pylint: disable=import-outside-toplevel
   name = MODELS[kind]
   folder = REPO / "saved_models" / name
   if not folder.is_dir():

@@ -37,6 +37,7 @@ from compression_eval.metrics import psnr  # pylint: disable=wrong-import-order
 from deepsic_tf import train  # pylint: disable=wrong-import-order
 from deepsic_tf.config import DeepSICConfig  # pylint: disable=wrong-import-order
 from deepsic_tf.models import DeepSIC  # pylint: disable=wrong-import-order
+from deepsic_tf.presets import PRESETS  # pylint: disable=wrong-import-order
 
 BASE = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128,
         "lambda_distortion": 0.01, "lambda_semantic": 1.0}
@@ -181,7 +182,7 @@ def main() -> int:
   args = parser.parse_args()
   seeds = [int(seed) for seed in args.seeds.split(",")]
 
-  preset = dataclasses.replace(train.TRAIN_PRESETS["cpu"], batch_size=16, patch_size=64)
+  preset = dataclasses.replace(PRESETS["cpu"], batch_size=16, patch_size=64)
   kodak = load_kodak(args.kodak_dir)
   path = Path(args.output + ".json")
   figures = json.loads(path.read_text()) if path.is_file() else {"groups": {}}

@@ -27,7 +27,7 @@ def measure(kodak_dir: str, images: int, work: Path = DEFAULT_WORK) -> Dict[str,
   """{coder: {file_bits, estimate_bits, overhead}} summed over the first `images` images."""
   import numpy as np  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from compression_eval import zoo  # pylint: disable=import-outside-toplevel
+  from compression_zoo import zoo  # pylint: disable=import-outside-toplevel
   from compression_eval.images import read_rgb8  # pylint: disable=import-outside-toplevel
   from compression_eval.padding import pad_to_multiple  # pylint: disable=import-outside-toplevel
   from deepsic_tf.saved_codec import SavedCodec as DeepSICCodec  # pylint: disable=import-outside-toplevel

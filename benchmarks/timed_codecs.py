@@ -29,7 +29,7 @@ class DeepSICTimed:
 
   def __init__(self, work: Path = DEFAULT_WORK):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from compression_eval import zoo  # pylint: disable=import-outside-toplevel
+    from compression_zoo import zoo  # pylint: disable=import-outside-toplevel
     from deepsic_tf import serving  # pylint: disable=import-outside-toplevel
     from deepsic_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
     from deepsic_tf.serving_client import ServingClient  # pylint: disable=import-outside-toplevel

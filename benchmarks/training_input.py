@@ -37,7 +37,8 @@ def measure(imagenet_dir: str, steps: int = 60, warmup: int = 10, rounds: int = 
   """{pipeline, in_memory: steps/s (median over rounds), ratio, ...}."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from deepsic_tf import train  # pylint: disable=import-outside-toplevel
-  preset = train.TRAIN_PRESETS["cpu"]
+  from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
+  preset = PRESETS["cpu"]
   data = train.prepare_data(f"folder:{imagenet_dir}", preset, preset.batch_size, seed=0)
   config = train.config_for("pre", "cpu", data.info)
   model = train.build_model(config, preset, rounds * 2 * (steps + warmup))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import List, Tuple
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -89,3 +90,26 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
   buffer = io.BytesIO()
   Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
   return atomic_write_bytes(path, buffer.getvalue())
+
+
+# The files `read_folder` takes as images, by extension (any other file is passed over).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm",
+                  ".gif")
+
+
+def read_folder(folder: str | os.PathLike) -> List[Tuple[str, np.ndarray]]:
+  """Every image directly in `folder` as (name, uint8 RGB), in file-name order: a user's
+  own photos to evaluate codecs on, of any sizes and modes (converted as `to_rgb8` does).
+
+  Names are the file names without extension, or with it where two files share one.
+  """
+  folder = Path(folder)
+  if not folder.is_dir():
+    raise UserError(f"image folder not found: {folder}")
+  paths = sorted(path for path in folder.iterdir()
+                 if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+  if not paths:
+    raise UserError(f"{folder} holds no images (files ending {', '.join(IMAGE_SUFFIXES)})")
+  stems = [path.stem for path in paths]
+  return [(path.stem if stems.count(path.stem) == 1 else path.name, read_rgb8(path))
+          for path in paths]

@@ -10,10 +10,9 @@ import datetime
 import platform
 import subprocess
 from importlib import metadata
-from pathlib import Path
 from typing import Dict, Optional
 
-_CHECKOUT = Path(__file__).resolve().parents[1]
+from compression_eval.locations import REPO as _CHECKOUT
 # The distributions whose versions can change a figure: the model code's framework, the
 # entropy coder, image I/O and the classic codecs (Pillow), the array maths.
 DISTRIBUTIONS = ("tensorflow", "tensorflow-compression", "Pillow", "numpy")

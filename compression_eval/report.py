@@ -55,11 +55,12 @@ def published_agreement(curves: Sequence[RDCurve], published: Sequence[RDCurve])
   return lines
 
 
-def kodak_report(curves: Sequence[RDCurve], anchor_names: Sequence[str],
-                 bpp_range: Tuple[float, float], num_images: int,
-                 published: Sequence[RDCurve] = ()) -> str:
-  """The whole Markdown report of one Kodak evaluation run: a BD table per anchor."""
-  parts = [f"# Kodak rate-distortion ({num_images} images)", ""]
+def rd_report(curves: Sequence[RDCurve], anchor_names: Sequence[str],
+              bpp_range: Tuple[float, float], num_images: int,
+              published: Sequence[RDCurve] = (), image_set: str = "Kodak") -> str:
+  """The whole Markdown report of one evaluation run on `image_set` (Kodak or a folder of
+  the user's): a BD table per anchor, then each curve's points."""
+  parts = [f"# {image_set} rate-distortion ({num_images} images)", ""]
   low, high = bpp_range
   for anchor_name in anchor_names:
     anchor = next((curve for curve in curves if curve.name == anchor_name), None)

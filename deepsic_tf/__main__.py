@@ -1,4 +1,5 @@
 """`python -m deepsic_tf ...`: see `deepsic_tf.cli`."""
-from deepsic_tf.cli import entry_point
+from compression_eval.errors import run_cli
+from deepsic_tf.cli import main
 
-entry_point()
+run_cli(main)

@@ -3,14 +3,11 @@
 The format lives in the graph so that an exported SavedModel reads and writes whole
 files by itself: a user with only `tensorflow` and `tensorflow_compression` can decode.
 
-Layout (integers big-endian):
+Layout (integers big-endian): the 13 bytes both codecs' files begin with
+(`compression_eval.file_header`: magic "DSIC", format version 1, model id, height,
+width), then
 
   offset  size  field
-  0       4     magic "DSIC"
-  4       1     format version (1)
-  5       4     model id: a hash of the model's config and weights
-  9       2     image height (1 to 65535)
-  11      2     image width
   13      L     pre-semantic: the label, in the ceil(log2(classes)) bits the model
                 reserves, rounded up to whole bytes (L = 0 for post-semantic)
   13+L    4     checksum: the first 4 bytes of the farmhash fingerprint of every other
@@ -27,6 +24,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import tensorflow as tf
+
+from compression_eval import file_header
 
 MAGIC = b"DSIC"
 FORMAT_VERSION = 1
@@ -49,9 +48,10 @@ def label_bytes_for(label_bits: int) -> int:
 def declared_size(data: bytes) -> tuple[int, int] | None:
   """(height, width) a file's header declares, read without checking it; None if it has
   none. Lets a reader refuse an absurd size before the graph decodes anything."""
-  if len(data) < 13 or data[:4] != MAGIC:
+  prefix = file_header.read_prefix(data)
+  if prefix is None or prefix.magic != MAGIC:
     return None
-  return int.from_bytes(data[9:11], "big"), int.from_bytes(data[11:13], "big")
+  return prefix.height, prefix.width
 
 
 def _to_bytes(value: tf.Tensor, width: int) -> tf.Tensor:

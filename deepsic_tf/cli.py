@@ -1,38 +1,51 @@
-"""`python -m deepsic_tf compress|decompress|classify`: the codec for users' own images.
+"""`python -m deepsic_tf` (installed as `deepsic`): the codec for users' own images.
 
-  python -m deepsic_tf compress   --model RUN/codec photo.png photo.dsic
-  python -m deepsic_tf decompress --model RUN/codec photo.dsic photo.png [--original photo.png]
-  python -m deepsic_tf classify   --model RUN/codec photo.dsic
+  python -m deepsic_tf compress   --model deepsic-post-q2 photo.png      # -> photo.dsic
+  python -m deepsic_tf decompress photo.dsic [photo.png] [--original photo.png]
+  python -m deepsic_tf classify   photo.dsic
+  python -m deepsic_tf models
 
-Compress prints the bpp, the class and the PSNR of the reconstruction; decompress prints
-the class and, given the original, PSNR and MS-SSIM. Bad input (missing model, an
-unreadable image, a corrupt, truncated or foreign file, an unwritable output) is one
-line on stderr and exit 1; outputs are written atomically.
+`--model` takes a shipped model's name (`models` lists them, with their Kodak rate and
+PSNR; its codec is exported once into a cache) or a codec SavedModel (RUN/codec).
+Decompress and classify find the shipped model that wrote a file when `--model` is left
+out. The output name is optional: photo.png -> photo.dsic -> photo.png, never replacing
+an existing file unless named. Compress prints the bpp, the class and the PSNR of the
+reconstruction; decompress prints the class and, given the original, PSNR and MS-SSIM.
+Bad input (an unknown model, an unreadable image, a corrupt, truncated or foreign file,
+an unwritable output) is one line on stderr and exit 1; outputs are written atomically.
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
-from typing import List
+from pathlib import Path
+from typing import List, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 
-from compression_eval.codec_cli import codec_parser, quality_against, read_input  # pylint: disable=wrong-import-position
+import numpy as np  # pylint: disable=wrong-import-position
+
+from compression_eval import codec_cli  # pylint: disable=wrong-import-position
+from compression_eval.codec_cli import codec_parser, quality_against  # pylint: disable=wrong-import-position
 from compression_eval.errors import run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_bytes  # pylint: disable=wrong-import-position
 from compression_eval.images import write_png  # pylint: disable=wrong-import-position
+from deepsic_tf.family import FAMILY  # pylint: disable=wrong-import-position
 
 
-def main(argv: List[str] | None = None) -> int:
-  parser, _ = codec_parser("python -m deepsic_tf", __doc__.split("\n\n")[0], "DeepSIC",
+def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}") -> int:
+  parser, _ = codec_parser(FAMILY, prog, __doc__.split("\n\n")[0],
                            ("compress", "decompress", "classify"))
-  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  image, data = read_input(args)
+  return codec_cli.main(FAMILY, parser, argv, _run)
 
-  # TensorFlow loads here, after the cheap checks above.
+
+def _run(args: argparse.Namespace, image: Optional[np.ndarray], data: Optional[bytes],
+         folder: Path) -> None:
+  """The command, on the input that `codec_cli.main` read and checked."""
+  # TensorFlow loads here, after the cheap checks.
   from compression_eval import metrics  # pylint: disable=import-outside-toplevel
   from deepsic_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
-  codec = SavedCodec(args.model)
+  codec = SavedCodec(folder)
 
   if args.command == "compress":
     data = codec.compress(image)
@@ -50,9 +63,8 @@ def main(argv: List[str] | None = None) -> int:
   else:
     decoded = codec.classify(data)
     print(f"class {decoded.label}: {decoded.class_name}")
-  return 0
 
 
 def entry_point() -> None:
   """Console script `deepsic`."""
-  run_cli(main)
+  run_cli(lambda: main(prog=FAMILY.name))

@@ -11,6 +11,7 @@ features without reconstructing any pixels.
 from __future__ import annotations
 
 import hashlib
+import os
 
 import tensorflow as tf
 
@@ -111,7 +112,7 @@ class CodecModule(tf.Module):
             "classify": self.classify, "info": self.info}
 
 
-def export(model: DeepSIC, path: str, tiles: Tiles = Tiles()) -> CodecModule:
+def export(model: DeepSIC, path: str | os.PathLike, tiles: Tiles = Tiles()) -> CodecModule:
   """Writes the codec SavedModel (needs tensorflow_compression's ops to load)."""
   module = CodecModule(model, tiles)
   with atomic_directory(path) as staging:

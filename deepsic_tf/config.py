@@ -8,9 +8,10 @@ so that a file can be matched to the model that wrote it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from typing import Tuple
+
+from compression_eval.config_json import JsonConfig
 
 # "reference" is no codec: f and h on the uncompressed image (`deepsic_tf.reference`).
 ARCHITECTURES = ("pre", "post", "reference")
@@ -26,7 +27,7 @@ NONLINEARITIES = ("gdn", "relu", "relu-before-norm")
 
 
 @dataclasses.dataclass(frozen=True)
-class DeepSICConfig:
+class DeepSICConfig(JsonConfig):
   """Hyperparameters of one DeepSIC model.
 
   Attributes:
@@ -86,22 +87,4 @@ class DeepSICConfig:
     """Bits the pre-semantic file reserves for the label: ceil(log2(classes)); 0 for post."""
     return math.ceil(math.log2(self.num_classes)) if self.architecture == "pre" else 0
 
-  def to_json(self) -> str:
-    return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
-  @classmethod
-  def from_json(cls, text: str) -> "DeepSICConfig":
-    fields = json.loads(text)
-    fields["subsampling"] = tuple(fields["subsampling"])
-    fields["class_names"] = tuple(fields["class_names"])
-    return cls(**fields)
-
-
-# Model widths per preset: `paper` as in the paper; `cpu` and `quick` narrow enough to
-# train on two cores (in an hour, and in ten minutes).
-_CPU_WIDTHS = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128}
-WIDTH_PRESETS = {
-    "paper": {"filters": 128, "bottleneck_channels": 128, "head_filters": 128, "head_units": 256},
-    "cpu": _CPU_WIDTHS,
-    "quick": _CPU_WIDTHS,
-}

@@ -1,8 +1,9 @@
 """DeepSIC as a codec of `compression_eval`, so Kodak evaluation treats it like JPEG.
 
 `scripts/evaluate_kodak.py --codecs jpeg,deepsic:PATH` loads the codec SavedModel at
-PATH; one trained model is one rate-distortion point, whose rate is the size of the
-whole file (header and, for pre-semantic models, the label included).
+PATH (`--codecs jpeg,deepsic-post-q2`: a shipped model's, exported once into the cache);
+one trained model is one rate-distortion point, whose rate is the size of the whole
+file (header and, for pre-semantic models, the label included).
 """
 from __future__ import annotations
 
@@ -37,7 +38,3 @@ class DeepSICEvalCodec:
     return [Roundtrip(self.name, 8 * len(data), decoded.image, encoded - start,
                       finished - encoded)]
 
-
-def deepsic(path: str) -> DeepSICEvalCodec:
-  """Factory named by `compression_eval.codecs` for specs `deepsic:PATH`."""
-  return DeepSICEvalCodec(path)

@@ -9,6 +9,8 @@ the config, the model id and the range coder's tables. Range coding stays client
 """
 from __future__ import annotations
 
+import os
+
 import tensorflow as tf
 
 from compression_eval.fileio import atomic_directory
@@ -77,7 +79,7 @@ class ServingModule(tf.Module):
             "classify_codes": self.classify_codes, "info": self.info}
 
 
-def export(model: DeepSIC, path: str) -> ServingModule:
+def export(model: DeepSIC, path: str | os.PathLike) -> ServingModule:
   """Writes the serving SavedModel (loads in stock TensorFlow and TF Serving)."""
   module = ServingModule(model)
   with atomic_directory(path) as staging:

@@ -16,9 +16,11 @@ import tensorflow as tf
 from compression_eval.datasets import classification_dataset, classification_pipeline
 from compression_eval.datasets.classification import ClassificationInfo
 from compression_eval import training
+from compression_eval.locations import SHARED
 from compression_eval.training import step_schedule
-from deepsic_tf.config import WIDTH_PRESETS, DeepSICConfig
+from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.models import DeepSIC
+from deepsic_tf.presets import PRESETS, Preset
 from deepsic_tf.reference import ReferenceClassifier, compile_reference
 from deepsic_tf.synthetic import synthetic_dataset
 
@@ -27,7 +29,7 @@ SYNTHETIC = "synthetic"
 # trains on it when it is there: a codec learns photos from photos, and the synthetic
 # set's textures (the fallback) teach it little about them (kodim23 at 22.2 dB for
 # 0.94 bpp after the `quick` preset on the synthetic set).
-BESIDE_CHECKOUT = Path(__file__).resolve().parents[2] / "shared" / "data" / "imagenette"
+BESIDE_CHECKOUT = SHARED / "data" / "imagenette"
 
 
 def default_dataset() -> str:
@@ -39,41 +41,12 @@ def default_dataset() -> str:
 Model = Union[DeepSIC, ReferenceClassifier]
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainPreset:
-  """Optimisation settings; the paper's are ILSVRC-2012, 128x128, batch 32, Adam 3e-3 / 5 twice.
-
-  `drops` are the fractions of the run at which the learning rate is divided by 5.
-  """
-  patch_size: int
-  batch_size: int
-  steps: int
-  learning_rate: float
-  steps_per_epoch: int
-  drops: Tuple[float, ...]
-
-
-# The paper gives no iterations for its two drops; `paper` drops at 60 % and 85 %. The CPU
-# runs are short for a codec, and a codec keeps improving at the full rate long after a
-# classifier would have levelled off (docs/deepsic_ablation.md): `cpu` (an hour or more
-# on 2 cores, the shipped models) and `quick` (the main job's default, about ten minutes)
-# hold the full rate for 90 % of the run and drop twice in its last tenth.
-TRAIN_PRESETS = {
-    "paper": TrainPreset(patch_size=128, batch_size=32, steps=8_000_000, learning_rate=3e-3,
-                         steps_per_epoch=10_000, drops=(0.6, 0.85)),
-    "cpu": TrainPreset(patch_size=64, batch_size=16, steps=60_000, learning_rate=1e-3,
-                       steps_per_epoch=1000, drops=(0.9, 0.97)),
-    "quick": TrainPreset(patch_size=64, batch_size=16, steps=8000, learning_rate=1e-3,
-                         steps_per_epoch=500, drops=(0.9, 0.97)),
-}
-
-
 # Validation batches measured after every epoch for the learning curve (history.csv):
 # 640 center patches, a few seconds an epoch.
 CURVE_BATCHES = 40
 
 
-def learning_rate_schedule(preset: TrainPreset, steps: int
+def learning_rate_schedule(preset: Preset, steps: int
                            ) -> tf.keras.optimizers.schedules.LearningRateSchedule:
   """The preset's rate, divided by 5 at each of its `drops` (fractions of `steps`)."""
   return step_schedule(preset.learning_rate, steps, drops=preset.drops, factor=5)
@@ -97,7 +70,7 @@ class Data:
   info: ClassificationInfo
 
 
-def prepare_data(dataset: str, preset: TrainPreset, global_batch: int, *,
+def prepare_data(dataset: str, preset: Preset, global_batch: int, *,
                  manual_dir: Optional[str] = None, data_dir: Optional[str] = None,
                  seed: int = 0) -> Data:
   """Random training patches (repeated) and center validation patches for a dataset spec."""
@@ -116,7 +89,7 @@ def _model_for(config: DeepSICConfig) -> Model:
   return ReferenceClassifier(config) if config.architecture == "reference" else DeepSIC(config)
 
 
-def build_model(config: DeepSICConfig, preset: TrainPreset, steps: int,
+def build_model(config: DeepSICConfig, preset: Preset, steps: int,
                 init: Optional[Path] = None) -> Model:
   """The compiled model; with `init`, starting from the weights of that model folder."""
   model = _model_for(config)
@@ -131,7 +104,7 @@ def build_model(config: DeepSICConfig, preset: TrainPreset, steps: int,
   return model
 
 
-def fit(config: DeepSICConfig, preset: TrainPreset, data: Data, output: Path,
+def fit(config: DeepSICConfig, preset: Preset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1,
         backup_every: int = training.BACKUP_EVERY, init: Optional[Path] = None
         ) -> Tuple[Model, Dict[str, float]]:
@@ -158,15 +131,17 @@ def load_model(folder: str | os.PathLike) -> Model:
 def config_for(architecture: str, preset_name: str, info: ClassificationInfo,
                **overrides) -> DeepSICConfig:
   """A config with the preset's widths, the data's classes and any explicit overrides."""
-  fields = {**WIDTH_PRESETS[preset_name], **{k: v for k, v in overrides.items() if v is not None}}
+  fields = {**PRESETS[preset_name].widths,
+            **{k: v for k, v in overrides.items() if v is not None}}
   return DeepSICConfig(architecture=architecture, num_classes=info.num_classes,
                        class_names=info.display_names, **fields)
 
 
 def kodak_metrics(codec_dir: Path, kodak_dir: str, data_dir: Optional[str]) -> Dict[str, float]:
   """Mean bpp (of the real files) and quality over Kodak for an exported codec."""
-  # Imported here: evaluation pulls in the Kodak builder only when it is asked for.
+  # Imported here: the codec and the Kodak builder load only when they are asked for.
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
-  from compression_eval.evaluate import evaluate_codec  # pylint: disable=import-outside-toplevel
-  curve = evaluate_codec(f"deepsic:{codec_dir}", load_kodak(kodak_dir, data_dir=data_dir))
+  from compression_eval.measure import curve_of  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.evaluation import DeepSICEvalCodec  # pylint: disable=import-outside-toplevel
+  curve = curve_of(DeepSICEvalCodec(str(codec_dir)), load_kodak(kodak_dir, data_dir=data_dir))
   return {key: values[0] for key, values in curve.results.items() if key != "setting"}

@@ -1,4 +1,5 @@
 """`python -m r2i_tf ...`: see `r2i_tf.cli`."""
-from r2i_tf.cli import entry_point
+from compression_eval.errors import run_cli
+from r2i_tf.cli import main
 
-entry_point()
+run_cli(main)

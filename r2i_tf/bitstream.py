@@ -1,13 +1,10 @@
 """The progressive R2I file format: a header, then the packed bits stage by stage.
 
-Layout (integers big-endian):
+Layout (integers big-endian): the 13 bytes both codecs' files begin with
+(`compression_eval.file_header`: magic "R2IC", format version 1, model id, height,
+width), then
 
   offset  size   field
-  0       4      magic "R2IC"
-  4       1      format version (1)
-  5       4      model id: a hash of the model's config and weights
-  9       2      image height (1 to 65535)
-  11      2      image width
   13      1      stages the model has
   14      1      stages in this file (k)
   15      1      flags: bit 0 set if the stages are entropy-coded; bits 4-7: the

@@ -1,11 +1,17 @@
-"""`python -m r2i_tf compress|decompress`: the progressive codec for users' own images.
+"""`python -m r2i_tf` (installed as `r2i`): the progressive codec for users' own images.
 
-  python -m r2i_tf compress   --model RUN/codec photo.png photo.r2i [--stages 4] [--entropy-coding]
-  python -m r2i_tf decompress --model RUN/codec photo.r2i photo.png [--original photo.png]
+  python -m r2i_tf compress   --model r2i-decoding photo.png [--stages 4] [--entropy-coding]
+  python -m r2i_tf decompress photo.r2i [photo.png] [--original photo.png]
+  python -m r2i_tf models
 
-IR2I models code the first code (stages 1-2) block by block in a scan where each block's
-context is decoded first: `--scan wavefront` (default; an anti-diagonal of blocks per
-network call) or `raster` (one block per call; same bytes and pixels, slower).
+`--model` takes a shipped model's name (`models` lists them, with their Kodak rate and
+PSNR; its codec is exported once into a cache) or a codec SavedModel (RUN/codec).
+Decompress finds the shipped model that wrote a file when `--model` is left out. The
+output name is optional: photo.png -> photo.r2i -> photo.png, never replacing an
+existing file unless named. IR2I models code the first code (stages 1-2) block by block
+in a scan where each block's context is decoded first: `--scan wavefront` (default; an
+anti-diagonal of blocks per network call) or `raster` (one block per call; same bytes
+and pixels, slower).
 
 Compress prints the file's bpp after each stage (real bytes, header included) and the
 PSNR / MS-SSIM each stage reaches; decompress writes the image of the last complete
@@ -15,36 +21,44 @@ are written atomically.
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
-from typing import List
+from pathlib import Path
+from typing import List, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 
-from compression_eval.codec_cli import codec_parser, quality_against, read_input  # pylint: disable=wrong-import-position
+import numpy as np  # pylint: disable=wrong-import-position
+
+from compression_eval import codec_cli  # pylint: disable=wrong-import-position
+from compression_eval.codec_cli import codec_parser, quality_against  # pylint: disable=wrong-import-position
 from compression_eval.errors import run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_bytes  # pylint: disable=wrong-import-position
 from compression_eval.images import write_png  # pylint: disable=wrong-import-position
+from r2i_tf.family import FAMILY  # pylint: disable=wrong-import-position
 
 
-def main(argv: List[str] | None = None) -> int:
-  parser, commands = codec_parser("python -m r2i_tf", __doc__.split("\n\n")[0], "R2I",
+def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}") -> int:
+  parser, commands = codec_parser(FAMILY, prog, __doc__.split("\n\n")[0],
                                   ("compress", "decompress"))
   commands["compress"].add_argument("--stages", type=int, help="write only the first k stages")
   commands["compress"].add_argument("--entropy-coding", action="store_true",
                                     help="range-code the bits (adaptive model); the paper's "
                                     "rate is without")
-  for command in commands.values():
+  for command in (commands["compress"], commands["decompress"]):
     command.add_argument("--scan", choices=("wavefront", "raster"), default="wavefront",
                          help="IR2I block order for the first code (same result, speed differs)")
-  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  image, data = read_input(args)
+  return codec_cli.main(FAMILY, parser, argv, _run)
 
-  # TensorFlow loads here, after the cheap checks above.
+
+def _run(args: argparse.Namespace, image: Optional[np.ndarray], data: Optional[bytes],
+         folder: Path) -> None:
+  """The command, on the input that `codec_cli.main` read and checked."""
+  # TensorFlow loads here, after the cheap checks.
   from compression_eval import metrics  # pylint: disable=import-outside-toplevel
   from r2i_tf import bitstream  # pylint: disable=import-outside-toplevel
   from r2i_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
-  codec = SavedCodec(args.model)
+  codec = SavedCodec(folder)
 
   if args.command == "compress":
     data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding,
@@ -72,9 +86,8 @@ def main(argv: List[str] | None = None) -> int:
       line += " (file cut short: decoded the complete stages)"
     line += quality_against(args.original, decoded.image)
     print(line)
-  return 0
 
 
 def entry_point() -> None:
   """Console script `r2i`."""
-  run_cli(main)
+  run_cli(lambda: main(prog=FAMILY.name))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from typing import List, Union
 
 import tensorflow as tf
@@ -159,7 +160,7 @@ def codec_module(model: Coder) -> CodecModule:
   return (InpaintingCodecModule if isinstance(model.config, IR2IConfig) else CodecModule)(model)
 
 
-def export(model: Coder, path: str) -> CodecModule:
+def export(model: Coder, path: str | os.PathLike) -> CodecModule:
   """Writes the codec SavedModel (plain TensorFlow ops; loads without extra packages)."""
   module = codec_module(model)
   signatures = module.trace()

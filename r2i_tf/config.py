@@ -10,6 +10,8 @@ import dataclasses
 import json
 from typing import Tuple
 
+from compression_eval.config_json import JsonConfig
+
 # residual: Toderici et al.'s residual encoder (residual in, residual out; Eq. 1).
 # prediction / full / decoding: R2I (residual in, image out; Eq. 2) with the paper's
 # three kinds of connections between consecutive stages.
@@ -19,7 +21,7 @@ CODE_SIDE = 2  # 32x32 strided down four times by 2
 
 
 @dataclasses.dataclass(frozen=True)
-class R2IConfig:
+class R2IConfig(JsonConfig):
   """Hyperparameters of one progressive binary coder.
 
   Attributes:
@@ -57,24 +59,6 @@ class R2IConfig:
   def bpp_per_stage(self) -> float:
     return self.bits_per_block / (PATCH_SIZE * PATCH_SIZE)
 
-  def to_json(self) -> str:
-    return json.dumps(dataclasses.asdict(self), sort_keys=True)
-
-  @classmethod
-  def from_json(cls, text: str) -> "R2IConfig":
-    fields = json.loads(text)
-    fields["encoder_filters"] = tuple(fields["encoder_filters"])
-    fields["decoder_filters"] = tuple(fields["decoder_filters"])
-    return cls(**fields)
-
-
-# Widths per preset. The paper defers them to its supplement; `paper` follows the
-# convolutional residual encoder of Toderici et al. (2016) it starts from, `cpu` is
-# narrow enough to train the four variants in minutes each on two cores.
-WIDTH_PRESETS = {
-    "paper": {"encoder_filters": (64, 256, 256, 512), "decoder_filters": (512, 256, 256, 128, 64)},
-    "cpu": {"encoder_filters": (32, 64, 64, 128), "decoder_filters": (128, 64, 64, 32, 32)},
-}
 
 
 # The partial-context inpainting network (paper 2, section 2.2.1): `multiscale` is the
@@ -153,11 +137,6 @@ class IR2IConfig:
     return cls(coder=R2IConfig.from_json(json.dumps(fields["coder"])),
                inpainter=InpainterConfig(**fields["inpainter"]), joint=bool(fields["joint"]),
                first_code_stages=int(fields["first_code_stages"]))
-
-
-# Multi-scale filters per dilation per preset: the paper's 24 costs ~6 s a step of 32
-# contexts on two CPU cores; 8 costs a quarter of that.
-INPAINTER_FILTERS = {"paper": 24, "cpu": 8}
 
 
 def coder_config_from_json(text: str) -> R2IConfig | IR2IConfig:

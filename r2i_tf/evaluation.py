@@ -54,12 +54,3 @@ class R2IEvalCodec:
                 zip(bitstream.sizes_by_stage(parsed), reconstructions), start=1)
             if stage >= parsed.first_code_stages]
 
-
-def r2i(path: str) -> R2IEvalCodec:
-  """Factory named by `compression_eval.codecs` for specs `r2i:PATH`."""
-  return R2IEvalCodec(path)
-
-
-def r2i_entropy_coded(path: str) -> R2IEvalCodec:
-  """Factory for specs `r2i-ec:PATH`: the same model, bits range-coded."""
-  return R2IEvalCodec(path, entropy_coded=True)

@@ -21,11 +21,11 @@ from compression_eval.datasets import classification_dataset, classification_pip
 from compression_eval import training
 from compression_eval.training import step_schedule
 from compression_eval.errors import UserError
-from r2i_tf.config import (INPAINTER_FILTERS, PATCH_SIZE, WIDTH_PRESETS, InpainterConfig,
-                           IR2IConfig, R2IConfig)
+from r2i_tf.config import PATCH_SIZE, InpainterConfig, IR2IConfig, R2IConfig
 from r2i_tf.inpainting import CONTEXT, InpaintingModel
 from r2i_tf.ir2i import IR2I
 from r2i_tf.models import R2I
+from r2i_tf.presets import PRESETS, TrainPreset
 
 # Random crops taken from each decoded image: one 32x32 crop per JPEG decode would make
 # the input pipeline, not the model, the bottleneck. 64x64 crops take 4 per image.
@@ -35,47 +35,6 @@ AnyConfig = Union[R2IConfig, IR2IConfig, InpainterConfig]
 AnyModel = Union[R2I, IR2I, InpaintingModel]
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainPreset:
-  """Adam at `learning_rate`, divided by `drop_factor` at each of `drops` (fractions of the
-  run, so that they follow `--steps`)."""
-  batch_size: int
-  steps: int
-  learning_rate: float
-  steps_per_epoch: int
-  drops: Tuple[float, ...]
-  drop_factor: float = 10.0
-
-
-# `paper` is section 2.3's schedule: Adam at 1e-3, divided by 10 after 30K and 45K of
-# R2I's 60K iterations and after 30K, 65K and 90K of IR2I's 110K. It gives none for the
-# inpainting network alone, which takes R2I's.
-#
-# `cpu` runs are a few thousand steps. The paper's drops, as fractions of so short a run,
-# stop learning long before the models have learned (issue 19: R2I had 1e-3 for 1,000
-# steps, IR2I spent 41 % of its run at 1e-5 or below). A codec keeps improving at the
-# full rate for as long as a CPU run lasts, so `cpu` holds 1e-3 for 90 % of the run and
-# drops in its last tenth, as DeepSIC's `cpu` preset does. The step counts make runs of
-# about an hour on 2 cores at the shipped models' speeds (R2I 0.6 s a step of 32 patches,
-# the inpainter 1.1 s of 16 crops, IR2I about 2.6 s of 32 crops); `--steps` lengthens a
-# run, and the drops move with it. IR2I trains on R2I's batch of 32.
-_CPU_DROPS = (0.9, 0.97)
-_PAPER = TrainPreset(batch_size=32, steps=60_000, learning_rate=1e-3, steps_per_epoch=1000,
-                     drops=(30 / 60, 45 / 60))
-PRESETS: Dict[Tuple[str, str], TrainPreset] = {
-    ("r2i", "paper"): _PAPER,
-    ("r2i", "cpu"): TrainPreset(batch_size=32, steps=6000, learning_rate=1e-3,
-                                steps_per_epoch=500, drops=_CPU_DROPS),
-    ("ir2i", "paper"): TrainPreset(batch_size=32, steps=110_000, learning_rate=1e-3,
-                                   steps_per_epoch=1000, drops=(30 / 110, 65 / 110, 90 / 110)),
-    ("ir2i", "cpu"): TrainPreset(batch_size=32, steps=1500, learning_rate=1e-3,
-                                 steps_per_epoch=100, drops=_CPU_DROPS),
-    ("inpainter", "paper"): _PAPER,
-    ("inpainter", "cpu"): TrainPreset(batch_size=16, steps=3000, learning_rate=1e-3,
-                                      steps_per_epoch=250, drops=_CPU_DROPS),
-}
-
-
 def kind(config: AnyConfig) -> str:
   """The model family a config trains: "r2i" (and the residual encoder), "ir2i" or "inpainter"."""
   return {R2IConfig: "r2i", IR2IConfig: "ir2i", InpainterConfig: "inpainter"}[type(config)]
@@ -83,7 +42,7 @@ def kind(config: AnyConfig) -> str:
 
 def preset_for(config: AnyConfig, preset_name: str) -> TrainPreset:
   """The `--preset` a config's kind of model trains with."""
-  return PRESETS[kind(config), preset_name]
+  return PRESETS[preset_name].schedules[kind(config)]
 
 
 def learning_rate_schedule(preset: TrainPreset, steps: int
@@ -228,11 +187,13 @@ def load_part(path: str | os.PathLike, expected: Union[R2IConfig, InpainterConfi
 def config_for(variant: str, preset_name: str, network: str = "multiscale",
                inpainting_only: bool = False) -> AnyConfig:
   """The config `scripts/train_r2i.py` trains for its flags."""
-  inpainter = InpainterConfig(network=network, filters=INPAINTER_FILTERS[preset_name])
+  preset = PRESETS[preset_name]
+  inpainter = InpainterConfig(network=network, filters=preset.inpainter_filters)
   if inpainting_only:
     return inpainter
   coder = R2IConfig(variant="decoding" if variant.startswith("ir2i") else variant,
-                    **WIDTH_PRESETS[preset_name])
+                    encoder_filters=preset.encoder_filters,
+                    decoder_filters=preset.decoder_filters)
   if variant.startswith("ir2i"):
     return IR2IConfig(coder=coder, inpainter=inpainter, joint=variant == "ir2i")
   return coder

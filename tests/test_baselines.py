@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from compression_eval import baselines, codecs
+from compression_eval import baselines
+from compression_zoo import registry
 from compression_eval.errors import UserError
 from compression_eval.metrics import psnr
 from tests.conftest import smooth_image
@@ -15,7 +16,7 @@ from tests.conftest import smooth_image
 
 @pytest.mark.parametrize("name", ["jpeg", "jpeg2000", "webp", "avif"])
 def test_codec_round_trips_odd_sizes_and_rate_buys_quality(name):
-  codec = codecs.make_codec(name)
+  codec = registry.make_codec(name)
   image = smooth_image(37, 53)
   points = codec.roundtrips(image)
   assert len(points) == len(codec.settings)
@@ -44,4 +45,4 @@ def test_jpeg2000_hits_its_target_rate():
 
 def test_unknown_codec_is_a_user_error():
   with pytest.raises(UserError, match="unknown codec 'jpeg3000'"):
-    codecs.make_codec("jpeg3000")
+    registry.make_codec("jpeg3000")

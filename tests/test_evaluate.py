@@ -1,7 +1,7 @@
-"""compression_eval.evaluate: workers, one codec or several in a shared pool, agree with serial."""
+"""compression_zoo.evaluate: workers, one codec or several in a shared pool, agree with serial."""
 from __future__ import annotations
 
-from compression_eval.evaluate import evaluate_codec, worker_pool
+from compression_zoo.evaluate import evaluate_codec, worker_pool
 from tests.conftest import smooth_image
 
 IMAGES = [("a", smooth_image(40, 56, 1)), ("b", smooth_image(48, 40, 2)),

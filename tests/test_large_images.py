@@ -138,8 +138,9 @@ _LARGE = textwrap.dedent("""
     import numpy as np, tensorflow as tf
     from compression_eval import memory
     from deepsic_tf.codec import CodecModule
-    from deepsic_tf.config import WIDTH_PRESETS, DeepSICConfig
+    from deepsic_tf.config import DeepSICConfig
     from deepsic_tf.models import DeepSIC
+    from deepsic_tf.presets import PRESETS
     from deepsic_tf.tiling import Tiles
     from r2i_tf.saved_codec import SavedCodec
     from tests.test_large_images import photo_like
@@ -155,7 +156,7 @@ _LARGE = textwrap.dedent("""
       return result, memory.peak_mb() - before, time.perf_counter() - start
 
     tf.keras.utils.set_random_seed(0)
-    model = DeepSIC(DeepSICConfig(architecture="pre", num_classes=10, **WIDTH_PRESETS["cpu"]))
+    model = DeepSIC(DeepSICConfig(architecture="pre", num_classes=10, **PRESETS["cpu"].widths))
     model(tf.zeros((1, 64, 64, 3)))
     tiled, whole = CodecModule(model), CodecModule(model, Tiles(8192, 8192))
     r2i = SavedCodec(sys.argv[1])

@@ -11,7 +11,8 @@ import json
 import re
 from typing import List
 
-from compression_eval import paper_tables, provenance
+from compression_eval import provenance
+from compression_zoo import paper_tables
 from tests.conftest import REPO_ROOT
 
 REPORTS = REPO_ROOT / "reports"

@@ -3,7 +3,6 @@ the tables' arithmetic and the script's refusals."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import math
 import subprocess
@@ -14,23 +13,20 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from compression_eval import paper_tables, provenance, rd, shipped, training, zoo
+from compression_eval import provenance, rd, shipped, training
 from compression_eval.errors import UserError
+from compression_zoo import families, paper_tables, zoo
 from deepsic_tf import train as deepsic_train
+from deepsic_tf import train_cli as deepsic_train_cli
+from deepsic_tf.presets import PRESETS
 from deepsic_tf.accuracy import accuracy
 from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.reference import ReferenceClassifier
 from tests.conftest import REPO_ROOT, smooth_image
+from r2i_tf import train_cli as r2i_train_cli
 from tests.deepsic_fixtures import TINY, tiny_model
 
 SCRIPT = REPO_ROOT / "scripts" / "reproduce_tables.py"
-
-
-def _script_module(name: str):
-  spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 def test_shipped_weights_are_float16_and_refuse_another_model(tmp_path):
@@ -77,11 +73,11 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
 
 
 def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
-  parsers = {trainer: _script_module(f"train_{trainer}").parse_args for trainer in zoo.TRAINERS}
+  parsers = {"deepsic": deepsic_train_cli.parse_args, "r2i": r2i_train_cli.parse_args}
   for entry in zoo.MODELS:
     *earlier, command = zoo.training_commands(entry, "folder:data", "cpu", tmp_path,
                                               tmp_path / "models")
-    assert command[1] == zoo.TRAINERS[entry.trainer]
+    assert command[1] == families.by_name(entry.trainer).train_script
     args = parsers[entry.trainer](command[2:])  # exits on a flag the trainer lacks
     assert args.output == str(tmp_path / entry.name)
     for warmup in earlier:  # a warm-up run trains first, and the model starts from it
@@ -128,7 +124,7 @@ def test_table_i_accuracy_is_what_the_codec_says_of_each_file(architecture, code
 
 def test_the_reference_classifier_has_no_codec(tmp_path):
   config = DeepSICConfig(architecture="reference", num_classes=5, **TINY)
-  model = deepsic_train.build_model(config, deepsic_train.TRAIN_PRESETS["cpu"], 10)
+  model = deepsic_train.build_model(config, PRESETS["cpu"], 10)
   assert isinstance(model, ReferenceClassifier)
   images = np.zeros((4, 32, 32, 3), np.float32)
   predicted = int(np.argmax(model(images, training=False)[0]))  # every image is the same
@@ -271,29 +267,30 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
 
 
 def test_classic_curves_are_reused_only_for_the_same_library_and_images(tmp_path, monkeypatch):
-  script = _script_module("reproduce_tables")
+  # Imported here, as the script would be run: it sets its environment (BLAS threads).
+  from compression_zoo import reproduce_tables  # pylint: disable=import-outside-toplevel
   images = [("a", smooth_image(24, 40, 1)), ("b", smooth_image(24, 40, 2))]
   (tmp_path / "kodak").mkdir()
-  first = script.classic_curves(images, 1, tmp_path, remeasure=False)
-  assert set(first) == set(script.BASELINES)
+  first = reproduce_tables.classic_curves(images, 1, tmp_path, remeasure=False)
+  assert set(first) == set(reproduce_tables.BASELINES)
   for curve in first.values():
     assert curve.description.endswith("; the first 2 Kodak images")
     rd.write_json(curve, tmp_path / "kodak" / f"{curve.name}.json")
   measured = []
-  monkeypatch.setattr("compression_eval.evaluate.evaluate_codec",
+  monkeypatch.setattr("compression_zoo.evaluate.evaluate_codec",
                       lambda name, *args, **kwargs: measured.append(name) or first[name])
-  again = script.classic_curves(images, 1, tmp_path, remeasure=False)
+  again = reproduce_tables.classic_curves(images, 1, tmp_path, remeasure=False)
   assert measured == [] and again["jpeg"].results == first["jpeg"].results
-  script.classic_curves(images[:1], 1, tmp_path, remeasure=False)  # other images
-  assert measured == list(script.BASELINES)
-  script.classic_curves(images, 1, tmp_path, remeasure=True)
-  assert measured == 2 * list(script.BASELINES)
+  reproduce_tables.classic_curves(images[:1], 1, tmp_path, remeasure=False)  # other images
+  assert measured == list(reproduce_tables.BASELINES)
+  reproduce_tables.classic_curves(images, 1, tmp_path, remeasure=True)
+  assert measured == 2 * list(reproduce_tables.BASELINES)
   assert first["jpeg"].provenance["Pillow"] == provenance.versions()["Pillow"]
   assert first["jpeg"].provenance["utc"]
   monkeypatch.setattr(provenance, "versions",
                       lambda: {**first["jpeg"].provenance, "Pillow": "0.0"})
-  script.classic_curves(images, 1, tmp_path, remeasure=False)  # another Pillow
-  assert measured == 3 * list(script.BASELINES)
+  reproduce_tables.classic_curves(images, 1, tmp_path, remeasure=False)  # another Pillow
+  assert measured == 3 * list(reproduce_tables.BASELINES)
 
 
 def test_init_starts_a_run_from_a_model_folder_and_cpu_holds_the_full_rate(tmp_path):
@@ -301,7 +298,7 @@ def test_init_starts_a_run_from_a_model_folder_and_cpu_holds_the_full_rate(tmp_p
   folder = tmp_path / "saved"
   folder.mkdir()
   shipped.write_weights(shipped_model, folder / shipped.WEIGHTS_FILE)
-  preset = deepsic_train.TRAIN_PRESETS["cpu"]
+  preset = PRESETS["cpu"]
   pre = dataclasses.replace(shipped_model.config, architecture="pre")
   started = deepsic_train.build_model(pre, preset, 1000, init=folder)
   for ours, theirs in zip(shipped.model_weights(started), shipped.model_weights(shipped_model)):

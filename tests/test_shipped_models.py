@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from compression_eval import zoo
-from compression_eval.evaluate import measure
+from compression_eval.measure import measure
+from compression_zoo import zoo
 from compression_eval.images import read_rgb8
 from deepsic_tf.evaluation import DeepSICEvalCodec
 from deepsic_tf.saved_codec import SavedCodec as DeepSICCodec

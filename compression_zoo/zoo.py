@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import json
 import shlex
 import shutil
@@ -17,71 +16,12 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from compression_eval import shipped
+from compression_eval import export_cache, shipped
 from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
-
-REPO = Path(__file__).resolve().parents[1]
-TRAINERS = {"deepsic": "scripts/train_deepsic.py", "r2i": "scripts/train_r2i.py"}
-# DeepSIC's four rate points (the paper's 0.25 / 0.5 / 1.0 / 1.5 bpp), q1 to q4: one code
-# size (128 channels at the stride of 16, a B-bit ceiling of 3 bpp, so that no point sits
-# at its ceiling) and lambda1, which sets the rate once the transforms carry detail
-# (docs/deepsic_ablation.md: 0.42, 0.89, 1.17 bpp for lambda1 0.0025, 0.01, 0.04 at 64
-# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). Points start
-# from a trained neighbour (`--init`), as rate points of one architecture usually are: the
-# transforms carry over, and the rate moves toward the new lambda1. Each pre-semantic
-# model starts from the post-semantic one of its rate (same weights; the head then learns
-# to read the unquantised features).
-DEEPSIC_CODE_CHANNELS = 128
-
-
-@dataclasses.dataclass(frozen=True)
-class RatePoint:
-  """One DeepSIC rate point.
-
-  Attributes:
-    quality: 1 to 4, by rising rate.
-    lambda_distortion: lambda1.
-    steps: --steps at the cpu preset.
-    filters: the transforms' width.
-    start: the point whose post-semantic model this one starts from, or None.
-    warmup: (lambda1, steps) of a run from scratch that this one starts from instead.
-  """
-  quality: int
-  lambda_distortion: float
-  steps: int
-  filters: int
-  start: Optional[int] = None
-  warmup: Optional[Tuple[float, int]] = None
-  pre_lambda: Optional[float] = None  # the pre-semantic model's lambda1, where it differs
-
-
-# The upper points are wider: at 48 filters the transforms, not the rate, limit the
-# quality above about 0.6 bpp (lambda1 0.15 gave 28.61 dB at 0.763 bpp). At 96 filters the
-# steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
-# and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
-# from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
-# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). The shipped
-# pre-q3 started from the post-q3 at 0.008 and kept that lambda1 (`pre_lambda`; 1.17 dB
-# below pre-q4). Pre-q1 at a lower lambda1 (0.0004) does not help: its validation rate
-# rose from 0.47 to 0.67 bpp over 7,000 steps while the training rate fell to 0.38.
-DEEPSIC_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
-                  RatePoint(2, 0.015, 40_000, 48),
-                  RatePoint(3, 0.006, 8_000, 96, start=4, pre_lambda=0.008),
-                  RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
-DEEPSIC_PRE_STEPS = 8_000
-DEEPSIC_REFERENCE_STEPS = 20_000
-
-# R2I and the residual encoder train the cpu preset's 6,000 steps (27-31 minutes each with
-# two runs side by side on one thread each, benchmarks/r2i_step.py). The inpainters and
-# IR2I cost 3-10 times more a step, so at CPU scale they train fewer: the shipped
-# inpainters had 1,500 steps at the old missing-context rate (0.2 a side) and then 800 at
-# Kodak's (`--init-inpainter` from themselves), 2,300 in all, which a run from scratch
-# takes here. IR2I, joint and separate alike, starts from the shipped decoding coder and
-# multi-scale inpainter (`--init-coder`, `--init-inpainter`) and trains 200 steps, where
-# the paper trains 110K from scratch.
-INPAINTER_STEPS = 2300
-IR2I_STEPS = 200
+from compression_zoo import families
+from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
+from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +30,8 @@ class ZooModel:
 
   Attributes:
     name: its folder under saved_models/ (and its run folder under the work dir).
-    trainer: "deepsic" or "r2i": the training script and the loader.
+    trainer: "deepsic" or "r2i": its family (`compression_zoo.families`), which trains,
+      loads and exports it.
     flags: the training script's flags besides --dataset, --preset and --output; `{models}`
       stands for the folder of shipped models.
     role: what the tables use it for, one line.
@@ -114,17 +55,17 @@ class ZooModel:
 
 
 def _deepsic_flags(architecture: str, filters: int, lambda_distortion: float) -> Tuple[str, ...]:
-  return ("--architecture", architecture, "--bottleneck-channels", str(DEEPSIC_CODE_CHANNELS),
+  return ("--architecture", architecture, "--bottleneck-channels", str(CODE_CHANNELS),
           "--filters", str(filters), "--lambda", str(lambda_distortion))
 
 
 def _deepsic(architecture: str, quality: int) -> ZooModel:
-  point = DEEPSIC_POINTS[quality - 1]
+  point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
   start, steps, warmup = point.start, point.steps, None
   lambda_distortion = point.lambda_distortion
   if architecture == "pre":
-    start, steps = quality, DEEPSIC_PRE_STEPS
+    start, steps = quality, PRE_STEPS
     lambda_distortion = point.pre_lambda or lambda_distortion
   elif point.warmup:
     warmup_lambda, warmup_steps = point.warmup
@@ -145,18 +86,18 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
 def _training_order() -> List[int]:
   """Post-semantic qualities, each after the one it starts from."""
   order: List[int] = []
-  while len(order) < len(DEEPSIC_POINTS):
-    order += [point.quality for point in DEEPSIC_POINTS
+  while len(order) < len(RATE_POINTS):
+    order += [point.quality for point in RATE_POINTS
               if point.quality not in order and (point.start is None or point.start in order)]
   return order
 
 
 MODELS: Tuple[ZooModel, ...] = (
     *(_deepsic("post", quality) for quality in _training_order()),
-    *(_deepsic("pre", point.quality) for point in DEEPSIC_POINTS),
+    *(_deepsic("pre", point.quality) for point in RATE_POINTS),
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
-             cpu_flags=("--steps", str(DEEPSIC_REFERENCE_STEPS))),
+             cpu_flags=("--steps", str(REFERENCE_STEPS))),
     *(ZooModel(f"r2i-{variant}{suffix}", "r2i", ("--variant", variant, "--seed", str(seed)),
                f"{role}{', second seed (Figure 3a spread)' if seed else ''}")
       for variant, role in (
@@ -208,18 +149,14 @@ def training_commands(model: ZooModel, dataset: str, preset: str, runs: Path, mo
   if model.warmup:
     earlier = training_commands(model.warmup, dataset, preset, runs, models, strategy)
     flags += ["--init", str(runs / model.warmup.name / "model")]
-  return [*earlier, [sys.executable, TRAINERS[model.trainer], *flags, "--dataset", dataset,
-                     "--preset", preset, "--output", str(runs / model.name)]]
+  return [*earlier, [sys.executable, families.by_name(model.trainer).train_script, *flags,
+                     "--dataset", dataset, "--preset", preset, "--output",
+                     str(runs / model.name)]]
 
 
 def load(folder: Path, trainer: str):
   """The Keras model in a run's model/ or a shipped folder."""
-  # Imported here: each package loads TensorFlow models, which listing the zoo does not need.
-  if trainer == "deepsic":
-    from deepsic_tf.train import load_model  # pylint: disable=import-outside-toplevel
-  else:
-    from r2i_tf.train import load_model  # pylint: disable=import-outside-toplevel
-  return load_model(folder)
+  return families.by_name(trainer).load_model(folder)
 
 
 def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional[float]) -> str:
@@ -272,38 +209,10 @@ def ship(model: ZooModel, run: Path, destination: Path, command: str,
     (staging / "README.md").write_text(_readme(model, summary, command, wall_seconds))
 
 
-# Raised whenever the exported graphs change (4: DeepSIC in tiles), so that older exports
-# are redone.
-EXPORT_LAYOUT = 4
-
-
-def fingerprint(folder: Path) -> str:
-  """What a shipped model's exports depend on: its config, weights and the export layout."""
-  digest = hashlib.sha256(str(EXPORT_LAYOUT).encode())
-  for name in ("config.json", shipped.WEIGHTS_FILE):
-    digest.update((folder / name).read_bytes())
-  return digest.hexdigest()
-
-
 def export_codec(model: ZooModel, folder: Path, exports: Path) -> Path:
-  """The codec SavedModel of a shipped model, exported into exports/<name>/ once.
-
-  A stamp of the shipped files' fingerprint says whether an earlier export is current.
-  """
-  target = exports / model.name
-  stamp = target / "fingerprint"
-  current = fingerprint(folder)
-  if stamp.is_file() and stamp.read_text() == current and (target / "codec").is_dir():
-    return target / "codec"
-  keras_model = load(folder, model.trainer)
-  with atomic_directory(target) as staging:
-    if model.trainer == "deepsic":
-      from deepsic_tf.codec import export  # pylint: disable=import-outside-toplevel
-    else:
-      from r2i_tf.codec import export  # pylint: disable=import-outside-toplevel
-    export(keras_model, str(staging / "codec"))
-    (staging / "fingerprint").write_text(current)
-  return target / "codec"
+  """The codec SavedModel of a shipped model, exported into exports/<name>/ once
+  (`compression_eval.export_cache`)."""
+  return export_cache.cached_codec(families.by_name(model.trainer), model.name, folder, exports)
 
 
 def missing(models_dir: Path, names: Sequence[str]) -> List[str]:

@@ -1,4 +1,4 @@
-"""Runs a codec over a set of images and averages its rate-distortion points.
+"""Runs a codec named by its spec over a set of images and averages its points.
 
 Images are independent, so `jobs > 1` measures them in worker processes, each building
 its own codec from the spec (codecs need not be picklable; spawned workers inherit no
@@ -15,31 +15,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from compression_eval.codecs import Codec, make_codec
-from compression_eval.metrics import all_metrics
+from compression_eval.codecs import Codec
+from compression_eval.measure import NamedImage, Record, curve_of, measure
 from compression_eval.rd import RDCurve, average_by_setting
-
-NamedImage = Tuple[str, np.ndarray]
-Record = Dict[str, float]
-
-
-def measure(codec: Codec, image: np.ndarray) -> List[Record]:
-  """One record per setting for one image: bpp, every metric, and coding times."""
-  height, width = image.shape[:2]
-  records = []
-  for roundtrip in codec.roundtrips(image):
-    if roundtrip.reconstruction.shape != image.shape:
-      raise ValueError(f"{codec.name} returned shape {roundtrip.reconstruction.shape} "
-                       f"for an image of shape {image.shape}")
-    records.append({
-        "setting": roundtrip.setting,
-        "bpp": roundtrip.num_bits / (height * width),
-        **all_metrics(image, roundtrip.reconstruction),
-        "encoding_time": roundtrip.encode_seconds,
-        "decoding_time": roundtrip.decode_seconds,
-    })
-  return records
-
+from compression_zoo.registry import make_codec
 
 _worker_codecs: Dict[str, Codec] = {}
 
@@ -88,13 +67,7 @@ def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
   """
   per_image = {} if per_image is None else per_image
   if pool is None and (jobs <= 1 or len(images) <= 1):
-    codec = codec or make_codec(spec)
-    records: List[Record] = []
-    for name, image in images:
-      per_image[name] = measure(codec, image)
-      records.extend(per_image[name])
-      on_image(name)
-    return average_by_setting(codec.name, codec.description, records)
+    return curve_of(codec or make_codec(spec), images, on_image, per_image)
   with contextlib.ExitStack() as stack:
     if pool is None:
       pool = stack.enter_context(worker_pool(min(jobs, len(images))))

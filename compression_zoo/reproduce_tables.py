@@ -1,0 +1,368 @@
+"""Reproduces the papers' tables from the shipped models, ours beside the papers' figures.
+
+  python scripts/reproduce_tables.py --kodak-dir ../shared/data/kodak \
+      --imagenet-dir ../shared/data/imagenette
+
+Evaluates the models in saved_models/ (`compression_zoo.zoo`) and writes <out>/tables.md
+(every table, the papers' figures beside ours, and which of the papers' findings hold at
+this scale), <out>/results.json, <out>/kodak/<curve>.json and the RD plots, and prints
+the tables. DeepSIC: Table I (Imagenette val) and Figures 6-7 (Kodak, against JPEG,
+JPEG 2000, WebP and AVIF); paper 2: Figure 3a, Table 1, Figure 5a and Table 2.
+
+With --train, every model missing from --models is first trained into <work-dir>/runs/
+with the command its README gives, and shipped into --models; --preset paper trains at
+the papers' scale (a GPU job; give it its own --models folder).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see evaluate_inpainting.py
+
+from compression_eval import provenance  # pylint: disable=wrong-import-position
+from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
+from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
+from compression_eval.locations import REPO, SHARED  # pylint: disable=wrong-import-position
+from compression_zoo import paper_tables, zoo  # pylint: disable=wrong-import-position
+
+ANCHORS = SHARED / "anchors" / "paper_tables"
+BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
+# Table I classifies whole Imagenette images (224x224; center crops of larger ones).
+CLASSIFY_SIZE = 224
+R2I_CURVES = ("r2i-residual", "r2i-prediction", "r2i-full", "r2i-decoding")
+# Figure 3a's two trained seeds of the residual encoder and of R2I decoding.
+R2I_SEEDS = {"residual": ("r2i-residual", "r2i-residual-seed1"),
+             "decoding": ("r2i-decoding", "r2i-decoding-seed1")}
+IR2I_CURVES = ("r2i-ir2i-separate", "r2i-ir2i")
+# Table 1's networks: our row name, the shipped model, its kind (the paper's row).
+INPAINTING_NETWORKS = (("multiscale", "inpainter-multiscale", "multiscale"),
+                       ("vanilla", "inpainter-vanilla", "vanilla"),
+                       ("joint", "r2i-ir2i", None))
+
+
+def parse_args(argv: List[str]):
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--kodak-dir", required=True, help="folder with kodim01.png ... kodim24.png")
+  parser.add_argument("--imagenet-dir", required=True,
+                      help="ImageNet-layout folder (train/ and val/<wnid>/*.JPEG), e.g. "
+                      "../shared/data/imagenette")
+  parser.add_argument("--preset", choices=("cpu", "paper"), default="cpu",
+                      help="the scale the models were (or --train trains them) at")
+  parser.add_argument("--train", action="store_true",
+                      help="train and ship every model missing from --models first")
+  parser.add_argument("--only", help="with --train: train just these models (comma-separated "
+                      "names, e.g. one machine's share), ship them and stop")
+  parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                      default="default", help="with --train: the trainers' tf.distribute "
+                      "strategy (mirrored: every GPU of the machine)")
+  parser.add_argument("--models", default=str(REPO / "saved_models"), help="shipped models")
+  parser.add_argument("--out", default=str(REPO / "reports"), help="report folder")
+  parser.add_argument("--work-dir", default=str(REPO / "runs" / "reproduce"),
+                      help="exported codecs (kept between runs) and --train's run folders")
+  parser.add_argument("--anchors", default=str(ANCHORS),
+                      help="the papers' tables as CSV; tables print without them if missing")
+  parser.add_argument("--data-dir", help="tensorflow-datasets data dir for the Kodak build")
+  parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="images coded in parallel processes")
+  parser.add_argument("--remeasure-baselines", action="store_true",
+                      help="code Kodak with JPEG, JPEG 2000, WebP and AVIF again even where "
+                      "<out>/kodak/ holds their curves for the same library versions and images")
+  parser.add_argument("--limit", type=int, help="only the first N Kodak images (quick checks)")
+  parser.add_argument("--inpainting-fraction", type=float, default=0.25,
+                      help="Table 1 on a seeded random sample of each image's blocks (default "
+                      "a quarter, 2,304 of 9,216, to fit 30 minutes on 2 cores; 1 for all)")
+  return parser.parse_args(argv)
+
+
+def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str, strategy: str,
+                  only: List[str]) -> None:
+  """Trains (or resumes) each model missing from `models`, then ships it there."""
+  for model in zoo.MODELS:
+    if not zoo.missing(models, [model.name]) or (only and model.name not in only):
+      continue
+    commands = zoo.training_commands(model, f"folder:{imagenet_dir}", preset, runs, models,
+                                     strategy)
+    start = time.perf_counter()
+    for command in commands:
+      print(f"training {model.name}: {zoo.quoted(command)}", flush=True)
+      code = subprocess.run(command, cwd=REPO, check=False).returncode
+      if code:
+        raise UserError(f"training {model.name} failed (exit {code}); rerun the same command "
+                        "to resume it")
+    zoo.ship(model, runs / model.name, models / model.name,
+             " && ".join(zoo.quoted(command) for command in commands),
+             time.perf_counter() - start)
+
+
+def check_shipped(models: Path, preset: str) -> None:
+  absent = zoo.missing(models, [model.name for model in zoo.MODELS])
+  if absent:
+    raise UserError(f"{models} lacks {', '.join(absent)}: add --train to train them")
+  for name, summary in zoo.summaries(models).items():
+    if summary.get("preset") != preset:
+      raise UserError(f"{models / name} was trained at --preset {summary.get('preset')}, "
+                      f"not {preset}")
+
+
+def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
+  """Table I: every DeepSIC model and the reference on the validation split."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from compression_eval.datasets import classification_dataset, classification_pipeline  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.accuracy import accuracy  # pylint: disable=import-outside-toplevel
+  val, _ = classification_dataset(f"folder:{imagenet_dir}", "val")
+  batches = classification_pipeline(val, patch_size=CLASSIFY_SIZE, batch_size=32, training=False,
+                                    dtype=tf.uint8).cache()  # decoded once for all models
+  batches = batches.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels))
+  return {model.name: accuracy(zoo.load(models / model.name, "deepsic"), batches)
+          for model in zoo.MODELS if model.trainer == "deepsic"}
+
+
+def deepsic_architectures(models: Path) -> Dict[str, str]:
+  """Each shipped DeepSIC model's architecture ("pre", "post", "reference"), by name, in
+  the zoo's order, as its config says."""
+  return {model.name: json.loads((models / model.name / "config.json").read_text())
+          ["architecture"] for model in zoo.MODELS if model.trainer == "deepsic"}
+
+
+def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> Dict[str, object]:
+  """The classic codecs' curves, reused from <out>/kodak/ while nothing they depend on changed.
+
+  Their description names the codec's settings and the images; their provenance, when
+  and with which library versions they were measured. A curve is reused only where both
+  match what measuring again would use, so it is what measuring again would give.
+  """
+  from compression_eval import rd  # pylint: disable=import-outside-toplevel
+  from compression_zoo import evaluate, registry  # pylint: disable=import-outside-toplevel
+  curves, installed = {}, provenance.versions()
+  for name in BASELINES:
+    codec = registry.make_codec(name)
+    description = f"{codec.description}; the first {len(images)} Kodak images"
+    cached = out / "kodak" / f"{name}.json"
+    if not remeasure and cached.is_file():
+      curve = rd.read_json(cached)
+      measured_with = {key: curve.provenance.get(key) for key in installed}
+      if curve.description == description and measured_with == installed:
+        curves[name] = curve
+        print(f"Kodak: {name} (measured on {curve.provenance.get('utc')} with the same "
+              f"libraries and images: {cached})", file=sys.stderr, flush=True)
+        continue
+      print(f"Kodak: {name} (the curve in {cached} was measured with other libraries or "
+            "images: measuring again)", file=sys.stderr, flush=True)
+    else:
+      print(f"Kodak: {name}", file=sys.stderr, flush=True)
+    curves[name] = evaluate.evaluate_codec(name, images, jobs=jobs, codec=codec, pool=pool)
+    curves[name].description = description
+    curves[name].provenance = provenance.record()
+  return curves
+
+
+# What results.json keeps of each learned model's every Kodak image, so that a test
+# (tests/test_shipped_models.py) can code an image again and compare.
+PER_IMAGE_KEYS = ("setting", "bpp", "psnr-rgb", "ms-ssim-rgb")
+
+
+def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
+                  remeasure: bool) -> Tuple[Dict[str, object], Dict[str, dict]]:
+  """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
+  and each shipped model's figures per image (`PER_IMAGE_KEYS`, per setting).
+
+  One pool of workers exports the codecs (`jobs` at a time) and then measures every codec
+  in turn, so TensorFlow starts once per worker, not once per model.
+  """
+  from compression_eval import rd  # pylint: disable=import-outside-toplevel
+  from compression_zoo.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
+  codecs = [model for model in zoo.MODELS if model.is_codec]
+  architectures = deepsic_architectures(models)
+  deepsic_points: Dict[str, list] = {"pre": [], "post": []}
+  per_image: Dict[str, dict] = {}
+  with worker_pool(jobs) as pool:
+    curves = classic_curves(images, jobs, out, remeasure, pool)
+    print(f"exporting {len(codecs)} codecs", file=sys.stderr, flush=True)
+    paths = pool.starmap(zoo.export_codec, [(model, models / model.name, exports)
+                                            for model in codecs], chunksize=1)
+    for model, path in zip(codecs, paths):
+      print(f"Kodak: {model.name}", file=sys.stderr, flush=True)
+      records = {}
+      curve = evaluate_codec(f"{model.trainer}:{path}", images, pool=pool, per_image=records)
+      per_image[model.name] = {image: [{key: record[key] for key in PER_IMAGE_KEYS}
+                                       for record in image_records]
+                               for image, image_records in records.items()}
+      if model.name in architectures:
+        curve.name = model.name
+        deepsic_points[architectures[model.name]].append(curve)
+      else:
+        curves[curve.name] = curve
+  for architecture, points in deepsic_points.items():
+    points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
+    curves[f"deepsic-{architecture}"] = rd.join_points(
+        f"deepsic-{architecture}", f"DeepSIC {architecture}-semantic, one model per rate "
+        f"({', '.join(point.name for point in points)})", points)
+  for curve in curves.values():
+    rd.write_json(curve, out / "kodak" / f"{curve.name}.json")
+  return curves, per_image
+
+
+def measure_inpainting(models: Path, images, jobs: int, fraction: float):
+  """Table 1: every Kodak block inpainted from its partial context, per inpainter."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from compression_eval import partial_context  # pylint: disable=import-outside-toplevel
+  from r2i_tf.inpainting import partial_context_inpainter  # pylint: disable=import-outside-toplevel
+  inpainters = dict(partial_context.CLASSICAL)
+  descriptions = dict(partial_context.DESCRIPTIONS)
+  paper_rows = dict(partial_context.PAPER_ROWS)
+  for row, name, kind in INPAINTING_NETWORKS:
+    inpainters[row] = partial_context_inpainter(zoo.load(models / name, "r2i").inpainter)
+    descriptions[row] = f"{kind or 'joint IR2I'} network ({name})"
+    paper_rows[row] = partial_context.PAPER_ROWS.get(kind or "", "")
+  scores = partial_context.evaluate([image for _, image in images], inpainters,
+                                    parallel=partial_context.PARALLEL, jobs=jobs,
+                                    fraction=fraction)
+  means = {name: float(np.mean(values)) for name, values in scores.items()}
+  return means, descriptions, paper_rows, len(next(iter(scores.values())))
+
+
+def plots(curves, out: Path, count: int) -> List[str]:
+  from compression_eval.plots import plot_rd  # pylint: disable=import-outside-toplevel
+  groups = {"deepsic": ["deepsic-pre", "deepsic-post", *BASELINES],
+            "r2i": [*R2I_CURVES, "jpeg"], "ir2i": ["r2i-residual", "r2i-decoding", *IR2I_CURVES,
+                                                   "jpeg"]}
+  written = []
+  for group, names in groups.items():
+    metrics = paper_tables.DEEPSIC_METRICS if group == "deepsic" else ("ms-ssim-rgb",
+                                                                         "ssim-rgb")
+    for metric in metrics:
+      path = out / f"rd_{group}_{metric}.png"
+      plot_rd([curves[name] for name in names if name in curves], metric, path,
+              title=f"Kodak ({count} images, CPU scale)")
+      written.append(path.name)
+  return written
+
+
+def build_tables(args, accuracy, curves, inpainting) -> Dict[str, paper_tables.Table]:
+  anchors = Path(args.anchors)
+  paper = lambda table: paper_tables.read_paper(anchors, table)  # pylint: disable=unnecessary-lambda-assignment
+  deepsic = list(deepsic_architectures(Path(args.models)).items())
+  kodak_bpp = {}
+  for architecture in ("pre", "post"):
+    curve = curves[f"deepsic-{architecture}"]
+    kodak_bpp.update(zip(curve.results["setting"], curve.results["bpp"]))
+  order = sorted(deepsic, key=lambda item: (item[1] == "reference", kodak_bpp.get(item[0], 0)))
+  means, descriptions, paper_rows, blocks = inpainting
+  two_metrics = (("ssim-rgb", "ssim_rate_savings_pct"), ("ms-ssim-rgb", "msssim_rate_savings_pct"))
+  return {
+      "table_i": paper_tables.table_i(accuracy, kodak_bpp, order, paper("table_i")),
+      "figures_6_7_points": paper_tables.points_beside(
+          curves, ["deepsic-pre", "deepsic-post"], ["jpeg", "jpeg2000"],
+          ["psnr-rgb", "ms-ssim-rgb"]),
+      "figures_6_7": paper_tables.savings_table(
+          "Figures 6-7: DeepSIC and the classic codecs on Kodak", curves, "jpeg",
+          [(name, "") for name in ("deepsic-pre", "deepsic-post", "jpeg2000", "webp", "avif")],
+          [(metric, "") for metric in paper_tables.DEEPSIC_METRICS], paper_tables.DEEPSIC_RANGE,
+          []),
+      "figure_3a": paper_tables.savings_table(
+          "Figure 3a: R2I's connections", curves, "r2i-residual",
+          [("r2i-prediction", "r2i_prediction"), ("r2i-full", "r2i_full"),
+           ("r2i-decoding", "r2i_decoding")], two_metrics, paper_tables.R2I_RANGE,
+          paper("figure_3a")),
+      "figure_3a_seeds": paper_tables.seed_pairs(
+          "Figure 3a across seeds: each seed against each residual-encoder seed", curves,
+          [(anchor, name) for anchor in R2I_SEEDS["residual"]
+           for name in (*R2I_SEEDS["residual"], *R2I_SEEDS["decoding"]) if name != anchor],
+          "ms-ssim-rgb", paper_tables.R2I_RANGE),
+      "table_1": paper_tables.table_1(means, descriptions, paper_rows, paper("table_1"), blocks),
+      "figure_5a": paper_tables.savings_table(
+          "Figure 5a: inpainting", curves, "r2i-residual",
+          [("r2i-decoding", "r2i_decoding"),
+           ("r2i-ir2i-separate", "r2i_decoding_separate_inpainting"),
+           ("r2i-ir2i", "r2i_decoding_joint_inpainting_ir2i")], two_metrics,
+          paper_tables.R2I_RANGE, paper("figure_5a")),
+      "table_2": paper_tables.savings_table(
+          "Table 2: against JPEG (MS-SSIM RGB)", curves, "jpeg",
+          [("r2i-residual", "residual_encoder_toderici2016"), ("r2i-decoding", "r2i_decoding"),
+           ("r2i-ir2i", "ir2i"), ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
+           ("deepsic-pre", ""), ("deepsic-post", "")],
+          (("ms-ssim-rgb", "rate_savings_pct"),), (0.0, 1.0), paper("table_2")),
+  }
+
+
+def main(argv: List[str] | None = None) -> int:
+  args = parse_args(sys.argv[1:] if argv is None else argv)
+  for flag, folder in (("--kodak-dir", args.kodak_dir), ("--imagenet-dir", args.imagenet_dir)):
+    if not Path(folder).is_dir():
+      raise UserError(f"{flag} folder not found: {folder}")
+  if not (Path(args.imagenet_dir) / "val").is_dir():
+    raise UserError(f"{args.imagenet_dir} has no val/ folder (ImageNet layout)")
+  if args.jobs < 1 or (args.limit is not None and args.limit < 1):
+    raise UserError("--jobs and --limit must be at least 1")
+  if not 0.0 < args.inpainting_fraction <= 1.0:
+    raise UserError("--inpainting-fraction must be in (0, 1]")
+  models, work = Path(args.models), Path(args.work_dir)
+  out = ensure_dir(args.out)
+  ensure_dir(out / "kodak")
+  only = [name.strip() for name in (args.only or "").split(",") if name.strip()]
+  unknown = sorted(set(only) - {model.name for model in zoo.MODELS})
+  if unknown or (only and not args.train):
+    raise UserError(f"unknown model {', '.join(unknown)}; known: "
+                    f"{', '.join(model.name for model in zoo.MODELS)}" if unknown else
+                    "--only goes with --train")
+  if args.train:
+    train_missing(ensure_dir(models), work / "runs", args.imagenet_dir, args.preset,
+                  args.strategy, only)
+    if only:
+      print(f"trained and shipped into {models}: {', '.join(only)}")
+      return 0
+  check_shipped(models, args.preset)
+
+  from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
+  seconds, started = {}, time.perf_counter()
+  images = load_kodak(args.kodak_dir, data_dir=args.data_dir)[:args.limit]
+  accuracy = measure_accuracy(models, args.imagenet_dir)
+  seconds["table_i"] = time.perf_counter() - started
+  curves, per_image = measure_kodak(models, work / "exports", images, args.jobs, out,
+                                    args.remeasure_baselines)
+  seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
+  inpainting = measure_inpainting(models, images, args.jobs, args.inpainting_fraction)
+  seconds["table_1"] = time.perf_counter() - started - sum(seconds.values())
+
+  tables = build_tables(args, accuracy, curves, inpainting)
+  deepsic_rates = {arch: [row["model"] for row in tables["table_i"].rows
+                          if row["architecture"] == arch]
+                   for arch in ("pre", "post")}
+  found = paper_tables.findings(accuracy, deepsic_rates, tables["figure_3a"],
+                                tables["figure_5a"], inpainting[0],
+                                seeds=tables["figure_3a_seeds"])
+  pictures = plots(curves, out, len(images))
+  seconds["total"] = time.perf_counter() - started
+  results = {
+      "preset": args.preset, "kodak_images": len(images), "seconds": seconds,
+      "report": {"validation_images": next(iter(accuracy.values()))["images"],
+                 "imagenet_dir": args.imagenet_dir, "models": str(models), "plots": pictures},
+      "provenance": provenance.record(),
+      "baselines": {name: curves[name].provenance for name in BASELINES},
+      "tables": {key: dataclasses.asdict(table) for key, table in tables.items()},
+      "findings": [vars(item) for item in found], "per_image": per_image}
+  # Through JSON first, so that tables.md is exactly what results.json renders to.
+  results = json.loads(json.dumps(results, default=str))
+  report = paper_tables.render_report(results)
+  atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
+  atomic_write_text(out / "tables.md", report)
+  print(report)
+  print(f"wrote {out}/tables.md, results.json, kodak/, {len(pictures)} plots "
+        f"(timings: {', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())})", file=sys.stderr)
+  return 0
+
+
+entry_point = functools.partial(run_cli, main)  # the installed console script
+
+
+if __name__ == "__main__":
+  entry_point()

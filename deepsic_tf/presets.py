@@ -1,0 +1,115 @@
+"""DeepSIC's presets and the shipped models' rate points: every width and training setting.
+
+`--preset` of the trainer (`deepsic_tf.train_cli`) picks one `Preset`, the model's
+widths and its optimisation together. The shipped models (`compression_zoo.zoo`) train
+at `cpu` with the rate points below, which set each one's code size, lambda1, width and
+steps. Free of TensorFlow, so that listing models or checking a command line loads none.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Optional, Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+  """Widths and optimisation of one `--preset`.
+
+  The paper's optimisation is ILSVRC-2012, 128x128, batch 32, Adam 3e-3 / 5 twice.
+
+  Attributes:
+    filters, bottleneck_channels, head_filters, head_units: the model's widths
+      (`DeepSICConfig`).
+    patch_size, batch_size, steps, learning_rate, steps_per_epoch: the training run.
+    drops: the fractions of the run at which the learning rate is divided by 5.
+  """
+  filters: int
+  bottleneck_channels: int
+  head_filters: int
+  head_units: int
+  patch_size: int
+  batch_size: int
+  steps: int
+  learning_rate: float
+  steps_per_epoch: int
+  drops: Tuple[float, ...]
+
+  @property
+  def widths(self) -> Dict[str, int]:
+    """The `DeepSICConfig` fields this preset sets."""
+    return {"filters": self.filters, "bottleneck_channels": self.bottleneck_channels,
+            "head_filters": self.head_filters, "head_units": self.head_units}
+
+
+# Model widths: `paper` as in the paper; `cpu` and `quick` narrow enough to train on two
+# cores (in an hour, and in ten minutes).
+_PAPER_WIDTHS = {"filters": 128, "bottleneck_channels": 128, "head_filters": 128,
+                 "head_units": 256}
+_CPU_WIDTHS = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128}
+# The paper gives no iterations for its two drops; `paper` drops at 60 % and 85 %. The CPU
+# runs are short for a codec, and a codec keeps improving at the full rate long after a
+# classifier would have levelled off (docs/deepsic_ablation.md): `cpu` (an hour or more
+# on 2 cores, the shipped models) and `quick` (the main job's default, about ten minutes)
+# hold the full rate for 90 % of the run and drop twice in its last tenth.
+PRESETS = {
+    "paper": Preset(**_PAPER_WIDTHS, patch_size=128, batch_size=32, steps=8_000_000,
+                    learning_rate=3e-3, steps_per_epoch=10_000, drops=(0.6, 0.85)),
+    "cpu": Preset(**_CPU_WIDTHS, patch_size=64, batch_size=16, steps=60_000, learning_rate=1e-3,
+                  steps_per_epoch=1000, drops=(0.9, 0.97)),
+    "quick": Preset(**_CPU_WIDTHS, patch_size=64, batch_size=16, steps=8000, learning_rate=1e-3,
+                    steps_per_epoch=500, drops=(0.9, 0.97)),
+}
+
+
+# DeepSIC's four rate points (the paper's 0.25 / 0.5 / 1.0 / 1.5 bpp), q1 to q4: one code
+# size (128 channels at the stride of 16, a B-bit ceiling of 3 bpp, so that no point sits
+# at its ceiling) and lambda1, which sets the rate once the transforms carry detail
+# (docs/deepsic_ablation.md: 0.42, 0.89, 1.17 bpp for lambda1 0.0025, 0.01, 0.04 at 64
+# channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). Points start
+# from a trained neighbour (`--init`), as rate points of one architecture usually are: the
+# transforms carry over, and the rate moves toward the new lambda1. Each pre-semantic
+# model starts from the post-semantic one of its rate (same weights; the head then learns
+# to read the unquantised features). Each point's steps replace the `cpu` preset's
+# 60,000 (the default of a run that names no --steps): they are what the shipped models
+# trained for.
+CODE_CHANNELS = 128
+
+
+@dataclasses.dataclass(frozen=True)
+class RatePoint:
+  """One DeepSIC rate point.
+
+  Attributes:
+    quality: 1 to 4, by rising rate.
+    lambda_distortion: lambda1.
+    steps: --steps at the cpu preset.
+    filters: the transforms' width.
+    start: the point whose post-semantic model this one starts from, or None.
+    warmup: (lambda1, steps) of a run from scratch that this one starts from instead.
+  """
+  quality: int
+  lambda_distortion: float
+  steps: int
+  filters: int
+  start: Optional[int] = None
+  warmup: Optional[Tuple[float, int]] = None
+  pre_lambda: Optional[float] = None  # the pre-semantic model's lambda1, where it differs
+
+
+# The upper points are wider: at 48 filters the transforms, not the rate, limit the
+# quality above about 0.6 bpp (lambda1 0.15 gave 28.61 dB at 0.763 bpp). At 96 filters the
+# steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
+# and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
+# from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
+# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). The shipped
+# pre-q3 started from the post-q3 at 0.008 and kept that lambda1 (`pre_lambda`; 1.17 dB
+# below pre-q4). Pre-q1 at a lower lambda1 (0.0004) does not help: its validation rate
+# rose from 0.47 to 0.67 bpp over 7,000 steps while the training rate fell to 0.38.
+RATE_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
+               RatePoint(2, 0.015, 40_000, 48),
+               RatePoint(3, 0.006, 8_000, 96, start=4, pre_lambda=0.008),
+               RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
+# Steps at `cpu` of each pre-semantic model (from the post-semantic one of its rate) and
+# of the reference classifier (from scratch).
+PRE_STEPS = 8_000
+REFERENCE_STEPS = 20_000

@@ -1,0 +1,142 @@
+"""Trains a progressive binary coder (R2I, IR2I or the residual encoder) and exports its codec.
+
+  python scripts/train_r2i.py --variant decoding --dataset folder:../shared/data/imagenette
+  python scripts/train_r2i.py --variant ir2i --dataset folder:../shared/data/imagenette
+
+(installed as `train-r2i`; also `python -m r2i_tf.train_cli`). IR2I (paper 2, section
+2.2) adds a partial-context inpainting network: `--variant ir2i` trains both jointly
+(Eq. 4). The separate baseline takes two runs: the inpainting network alone
+(`--inpainting-only`, Eq. 3), then `--variant ir2i-separate --inpainter THAT_RUN`, which
+freezes it and trains the coder on its residuals. The paper trains IR2I from scratch;
+`--init-coder` (a trained R2I decoding model) and `--init-inpainter` (a trained
+inpainting network) start it from trained parts instead, and summary.json says which
+(`init`).
+
+The run folder (--output, default runs/r2i-VARIANT) holds backup/ (kill the run and
+rerun the same command: it resumes), logs/ (TensorBoard), model/ (config and weights),
+codec/ (the codec SavedModel) and summary.json.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Dict, List
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
+
+from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
+from compression_eval.fileio import ensure_dir  # pylint: disable=wrong-import-position
+from compression_eval import training_cli  # pylint: disable=wrong-import-position
+from compression_eval.training_cli import add_common_flags, check_positive, with_flags  # pylint: disable=wrong-import-position
+from r2i_tf.presets import PRESETS  # pylint: disable=wrong-import-position
+
+VARIANTS = ("residual", "prediction", "full", "decoding", "ir2i", "ir2i-separate")
+
+
+def parse_args(argv: List[str]):
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--variant", choices=VARIANTS, default="decoding",
+                      help="residual encoder; R2I with prediction, full or decoding connections; "
+                      "IR2I (decoding connections plus inpainting), joint or separate")
+  parser.add_argument("--inpainting-only", action="store_true",
+                      help="train only the inpainting network (Eq. 3), for ir2i-separate and "
+                      "the inpainting comparison")
+  parser.add_argument("--network", choices=("multiscale", "vanilla"), default="multiscale",
+                      help="inpainting network: the paper's multi-scale one or the vanilla baseline")
+  parser.add_argument("--inpainter", help="ir2i-separate: the run (or saved_models) folder of "
+                      "an inpainting network trained with --inpainting-only")
+  parser.add_argument("--init-coder", help="ir2i, ir2i-separate: start the coder from a trained "
+                      "R2I decoding model (a run or a model folder, e.g. saved_models/r2i-decoding)")
+  parser.add_argument("--init-inpainter", help="ir2i (and --inpainting-only): start the "
+                      "inpainting network from one trained with --inpainting-only (a run or a "
+                      "model folder)")
+  parser.add_argument("--preset", choices=tuple(PRESETS), default="cpu",
+                      help="widths and optimisation (r2i_tf.presets): paper (the paper's 60K "
+                      "steps, 110K for IR2I) or cpu (narrow; about an hour on 2 cores, the "
+                      "rate dropped in the last tenth)")
+  parser.add_argument("--dataset", required=True,
+                      help="folder:PATH (ImageNet layout, train/ and val/), imagenet2012 (with "
+                      "--manual-dir) or imagenette (downloads)")
+  parser.add_argument("--output", help="run folder (default runs/r2i-VARIANT, or "
+                      "runs/inpainter-NETWORK with --inpainting-only)")
+  add_common_flags(parser, "the initial weights, the binariser and the crops (32x32 "
+                   "patches; 64x64 crops for inpainting)")
+  return parser.parse_args(argv)
+
+
+def _checked_output(args) -> Path:
+  """The run folder, once the flags that need no TensorFlow are checked."""
+  check_positive(args, ("steps", "batch_size", "learning_rate", "backup_every"))
+  inpainting = args.variant.startswith("ir2i")
+  if args.inpainting_only and not inpainting:
+    raise UserError("--inpainting-only trains the inpainting network of --variant ir2i or "
+                    "ir2i-separate")
+  if (args.variant == "ir2i-separate" and not args.inpainting_only) != bool(args.inpainter):
+    raise UserError("--inpainter RUN goes with --variant ir2i-separate (and only with it): "
+                    "train that run first with --inpainting-only")
+  for flag, variants, alone in (("init_coder", ("ir2i", "ir2i-separate"), False),
+                                ("init_inpainter", ("ir2i",), True)):
+    path = getattr(args, flag)
+    if path and (args.variant not in variants or (args.inpainting_only and not alone)):
+      raise UserError(f"--{flag.replace('_', '-')} starts an IR2I from a trained part: use it "
+                      f"with --variant {' or '.join(variants)}")
+    if path and not Path(path).is_dir():
+      raise UserError(f"--{flag.replace('_', '-')}: model folder not found: {path}")
+  if args.network != "multiscale" and not args.inpainting_only:
+    raise UserError("--network vanilla is the inpainting comparison's baseline: use it "
+                    "with --inpainting-only")
+  default = (f"runs/inpainter-{args.network}" if args.inpainting_only
+             else f"runs/r2i-{args.variant}")
+  return ensure_dir(args.output or default)
+
+
+def _validation(stages: int, size: int, metrics: Dict[str, float]) -> List[str]:
+  lines = [f"Validation (center {size}x{size} crops): inpainting PSNR "
+           f"{metrics['psnr_inpainting']:.2f} dB"] if "psnr_inpainting" in metrics else []
+  return lines + ([f"Validation (center {size}x{size} crops): PSNR stage 1 "
+                   f"{metrics['psnr_first']:.2f} dB, stage {stages} {metrics['psnr_last']:.2f} "
+                   "dB"] if "psnr_first" in metrics else [])
+
+
+def _run(args, output: Path):
+  """The run the flags describe (loads TensorFlow, the parts it starts from and the data)."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from compression_eval import training  # pylint: disable=import-outside-toplevel
+  from compression_eval.training_run import Run  # pylint: disable=import-outside-toplevel
+  from r2i_tf import train  # pylint: disable=import-outside-toplevel
+  from r2i_tf.family import FAMILY  # pylint: disable=import-outside-toplevel
+  tf.keras.utils.set_random_seed(args.seed)  # the initial weights and the binariser's draws
+  config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
+  starts = {"coder": args.init_coder, "inpainter": args.inpainter or args.init_inpainter}
+  parts = train.Parts(**{part: train.load_part(path, train.part_config(config, part))
+                         for part, path in starts.items() if path})
+  preset = with_flags(train.preset_for(config, args.preset), args,
+                      ("steps", "batch_size", "learning_rate"))
+  strategy = training.make_strategy(args.strategy)
+  size = train.crop_size(config)
+  data = train.prepare_data(args.dataset, preset.batch_size * strategy.num_replicas_in_sync,
+                            patch_size=size, manual_dir=args.manual_dir, data_dir=args.data_dir,
+                            seed=args.seed)
+  return Run(
+      family=FAMILY, output=output, dataset=args.dataset, config=config, preset=preset,
+      strategy=strategy, has_codec=not args.inpainting_only,
+      what=(f"the {args.network} inpainting network" if args.inpainting_only
+            else f"R2I ({args.variant})"),
+      inputs=f"{preset.batch_size} {size}x{size} crops",
+      fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
+                                                  verbose, parts, backup_every),
+      summary={"init": {part: starts[part] or "scratch"
+                        for part in train.PARTS[train.kind(config)]}},
+      report=lambda metrics: _validation(getattr(config, "stages", 0), size, metrics))
+
+
+def main(argv: List[str] | None = None) -> int:
+  return training_cli.main(argv, parse_args, _checked_output, _run)
+
+
+entry_point = functools.partial(run_cli, main)  # the installed console script
+
+
+if __name__ == "__main__":
+  entry_point()
