@@ -133,8 +133,10 @@ def test_init_flags_are_checked_before_anything_loads(tmp_path):
           str(tmp_path / "r")]
   _one_line_error(_run(*base, "--variant", "decoding", "--init-coder", str(tmp_path)),
                   "--init-coder starts an IR2I")
-  _one_line_error(_run(*base, "--variant", "ir2i", "--inpainting-only", "--init-inpainter",
-                       str(tmp_path)), "--init-inpainter starts an IR2I")
+  _one_line_error(_run(*base, "--variant", "ir2i", "--inpainting-only", "--init-coder",
+                       str(tmp_path)), "--init-coder starts an IR2I")
+  _one_line_error(_run(*base, "--variant", "ir2i-separate", "--inpainter", str(tmp_path),
+                       "--init-inpainter", str(tmp_path)), "--init-inpainter starts an IR2I")
   _one_line_error(_run(*base, "--variant", "ir2i", "--init-coder", str(tmp_path / "nowhere")),
                   "--init-coder: model folder not found")
 
