@@ -50,6 +50,16 @@ def seconds(call: Callable[[], Any]) -> Tuple[float, Any]:
   return time.perf_counter() - start, result
 
 
+def steps_per_second(model, dataset, steps: int, warmup: int) -> float:
+  """Keras `fit` steps a second over `steps` steps, after `warmup` untimed ones."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  ends: List[float] = []
+  clock = tf.keras.callbacks.LambdaCallback(
+      on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
+  model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
+  return steps / (ends[-1] - ends[warmup - 1])
+
+
 def median(values: Sequence[float]) -> float:
   return statistics.median(values) if values else float("nan")
 

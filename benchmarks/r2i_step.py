@@ -20,43 +20,43 @@ import collections
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import DEFAULT_WORK, median, publish, table  # pylint: disable=wrong-import-position
+from benchmarks.common import DEFAULT_WORK, median, publish, steps_per_second, table  # pylint: disable=wrong-import-position
 from compression_eval.errors import ArgumentParser, run_cli  # pylint: disable=wrong-import-position
 
 MODELS = {"r2i-residual": ("residual", False), "r2i-decoding": ("decoding", False),
           "inpainter": ("ir2i", True), "ir2i": ("ir2i", False)}
 
 
-def _model_and_batch(name: str, jit: bool = False, compiled: bool = True):
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+def _config_and_preset(name: str):
   from r2i_tf import train  # pylint: disable=import-outside-toplevel
   variant, inpainting_only = MODELS[name]
   config = train.config_for(variant, "cpu", inpainting_only=inpainting_only)
-  preset = train.preset_for(config, "cpu")
+  return config, train.preset_for(config, "cpu")
+
+
+def _model_and_batch(name: str, jit: bool = False, compiled: bool = True):
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from r2i_tf import train  # pylint: disable=import-outside-toplevel
+  config, preset = _config_and_preset(name)
   model = train.build_model(config, preset, preset.steps) if compiled else train.new_model(config)
   if jit:
     model.compile(optimizer=model.optimizer, jit_compile=True)
   size = train.crop_size(config)
   batch = tf.random.stateless_uniform((preset.batch_size, size, size, 3), seed=(1, 2))
-  return model, batch, preset.batch_size
+  return model, batch
 
 
 def step_ms(name: str, steps: int, warmup: int, jit: bool = False) -> float:
   """Milliseconds per `fit` step on one batch in memory."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  model, batch, _ = _model_and_batch(name, jit)
-  ends: List[float] = []
-  clock = tf.keras.callbacks.LambdaCallback(
-      on_train_batch_end=lambda step, logs: ends.append(time.perf_counter()))
-  model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1,
-            steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
-  return 1000 * (ends[-1] - ends[warmup - 1]) / steps
+  model, batch = _model_and_batch(name, jit)
+  return 1000 / steps_per_second(model, tf.data.Dataset.from_tensors(batch).repeat(), steps,
+                                 warmup)
 
 
 def op_shares(name: str, traces: int = 3) -> Dict[str, float]:
@@ -65,7 +65,7 @@ def op_shares(name: str, traces: int = 3) -> Dict[str, float]:
   graph = tf.Graph()
   totals: Dict[str, float] = collections.Counter()
   with graph.as_default():
-    model, batch, _ = _model_and_batch(name, compiled=False)
+    model, batch = _model_and_batch(name, compiled=False)
     loss = model._objective(batch, training=True)  # pylint: disable=protected-access
     variables = model.trainable_variables
     update = tf.compat.v1.train.AdamOptimizer(1e-3).apply_gradients(
@@ -103,11 +103,11 @@ def measure(names: List[str], steps: int, warmup: int, rounds: int) -> Dict[str,
   for name in names:
     ops = op_shares(name)
     timed = [step_ms(name, steps, warmup) for _ in range(rounds)]
-    jit = [step_ms(name, max(steps // 4, 3), 3, jit=True)]
+    jit = step_ms(name, max(steps // 4, 3), 3, jit=True)
     conv = sum(ms for op, ms in ops.items() if "Conv2D" in op)
     figures["models"][name] = {
-        "batch": _model_and_batch(name)[2], "ms_per_step": median(timed), "all": timed,
-        "jit_ms_per_step": jit[0], "conv_share": conv / sum(ops.values()),
+        "batch": _config_and_preset(name)[1].batch_size, "ms_per_step": median(timed),
+        "all": timed, "jit_ms_per_step": jit, "conv_share": conv / sum(ops.values()),
         "top_ops": dict(sorted(ops.items(), key=lambda item: -item[1])[:6]),
         "throughput": pair_steps_per_second(name, steps, warmup)}
   return figures

@@ -12,24 +12,14 @@ each run (graph and pipeline start-up) are not timed.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # pylint: disable=wrong-import-position
-    DEFAULT_WORK, median, publish, table)
+    DEFAULT_WORK, median, publish, steps_per_second, table)
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
-
-
-def _steps_per_second(model, dataset, steps: int, warmup: int) -> float:
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  ends: List[float] = []
-  clock = tf.keras.callbacks.LambdaCallback(
-      on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
-  model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
-  return steps / (ends[-1] - ends[warmup - 1])
 
 
 def measure(imagenet_dir: str, steps: int = 60, warmup: int = 10, rounds: int = 3
@@ -45,8 +35,8 @@ def measure(imagenet_dir: str, steps: int = 60, warmup: int = 10, rounds: int = 
   in_memory = tf.data.Dataset.from_tensors(next(iter(data.train))).repeat()
   rates: Dict[str, List[float]] = {"pipeline": [], "in_memory": []}
   for _ in range(rounds):
-    rates["pipeline"].append(_steps_per_second(model, data.train, steps, warmup))
-    rates["in_memory"].append(_steps_per_second(model, in_memory, steps, warmup))
+    rates["pipeline"].append(steps_per_second(model, data.train, steps, warmup))
+    rates["in_memory"].append(steps_per_second(model, in_memory, steps, warmup))
   pipeline, memory = median(rates["pipeline"]), median(rates["in_memory"])
   return {"model": "DeepSIC pre, cpu preset", "batch": preset.batch_size,
           "patch": preset.patch_size, "steps": steps, "rounds": rounds, "pipeline": pipeline,
