@@ -24,6 +24,10 @@ KERNEL_SIZES = (7, 5, 3, 3)
 # (ReLU after batch norm) and "relu-before-norm" (the first design: ReLU inside the conv,
 # before batch norm, on uncentred input; kept so that the ablation can rerun it).
 NONLINEARITIES = ("gdn", "relu", "relu-before-norm")
+# How training measures the rate R of Eq. 4 (docs/deepsic_ablation.md, group pre-rate):
+# "noise", of the code plus uniform noise (Balle et al.'s proxy, the same at every step),
+# or "rounded", of the rounded code with a straight-through gradient (what the file costs).
+RATE_ESTIMATES = ("noise", "rounded")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +49,12 @@ class DeepSICConfig(JsonConfig):
     lambda_distortion: lambda1, weight of the MSE (on the 0-255 scale) against bpp.
     lambda_semantic: lambda2, weight of the cross-entropy (nats) against bpp.
     nonlinearity: one of NONLINEARITIES, where and which nonlinearity the stages use.
+    rate_estimate: one of RATE_ESTIMATES. The pre-semantic head reads the float features,
+      and the first deepsic-pre-q1 parked 70 % of its code values within 0.1 lattice steps
+      of a rounding edge (post-q1: 6 %), at 0.37 bpp under the noise proxy and 0.54 bpp
+      rounded. Charging the rounded code did not stop that model's drift (within the seeds'
+      spread, docs/deepsic_ablation.md, group pre-rate): the restart at the full learning
+      rate did it, and moves the post-semantic control too. Kept as the ablation's knob.
   """
   architecture: str = "post"
   num_classes: int = 10
@@ -58,6 +68,7 @@ class DeepSICConfig(JsonConfig):
   lambda_distortion: float = 0.01
   lambda_semantic: float = 1.0
   nonlinearity: str = "gdn"
+  rate_estimate: str = "noise"
 
   def __post_init__(self) -> None:
     if self.architecture not in ARCHITECTURES:
@@ -68,6 +79,8 @@ class DeepSICConfig(JsonConfig):
                        "stage 1 by 4 or 2, stage 2 by 2 or 1, stages 3-4 by 2 or 1")
     if self.nonlinearity not in NONLINEARITIES:
       raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, not {self.nonlinearity!r}")
+    if self.rate_estimate not in RATE_ESTIMATES:
+      raise ValueError(f"rate_estimate must be one of {RATE_ESTIMATES}, not {self.rate_estimate!r}")
     if self.num_classes < 2:
       raise ValueError("num_classes must be at least 2")
     if self.class_names and len(self.class_names) != self.num_classes:

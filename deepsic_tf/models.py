@@ -91,7 +91,8 @@ class DeepSIC(tf.keras.Model):
   """Pre- or post-semantic DeepSIC, trained end to end on (image, label) batches.
 
   Images enter as float32 in [0, 1]. In training the quantiser is replaced by additive
-  uniform noise (the entropy model's training mode); otherwise codes are rounded, so
+  uniform noise (the entropy model's training mode; the rate is of the noisy or of the
+  rounded code, as `config.rate_estimate` says); otherwise codes are rounded, so
   `evaluate` reports the rate and quality of real quantisation.
   """
 
@@ -135,7 +136,10 @@ class DeepSIC(tf.keras.Model):
     """(decoded features, bits per image, class logits)."""
     features = self.analysis(images, training=training)
     lattice = self.quantizer.to_lattice(features)
-    noisy_or_rounded, bits = self.entropy_model()(lattice, training=bool(training))
+    entropy_model = self.entropy_model()
+    noisy_or_rounded, bits = entropy_model(lattice, training=bool(training))
+    if training and self.config.rate_estimate == "rounded":
+      _, bits = entropy_model(lattice, training=False)
     decoded = self.quantizer.from_lattice(noisy_or_rounded)
     head_input = features if self.config.architecture == "pre" else decoded
     return decoded, bits, self.head(head_input, training=training)

@@ -94,6 +94,7 @@ class RatePoint:
   start: Optional[int] = None
   warmup: Optional[Tuple[float, int]] = None
   pre_lambda: Optional[float] = None  # the pre-semantic model's lambda1, where it differs
+  pre_learning_rate: Optional[float] = None  # the pre-semantic model's, where it differs
 
 
 # The upper points are wider: at 48 filters the transforms, not the rate, limit the
@@ -103,9 +104,11 @@ class RatePoint:
 # from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
 # takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). The shipped
 # pre-q3 started from the post-q3 at 0.008 and kept that lambda1 (`pre_lambda`; 1.17 dB
-# below pre-q4). Pre-q1 at a lower lambda1 (0.0004) does not help: its validation rate
-# rose from 0.47 to 0.67 bpp over 7,000 steps while the training rate fell to 0.38.
-RATE_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
+# below pre-q4). Pre-q1 continued from post-q1 at the full learning rate drifted to 0.58
+# validation bpp (0.53 on Kodak), and the post-semantic model continued the same way
+# drifts too (docs/deepsic_ablation.md, group pre-rate): the restart at 1e-3 undoes a
+# model that ended its run at 4e-5. At 1e-4 it stays at post-q1's rate.
+RATE_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2, pre_learning_rate=1e-4),
                RatePoint(2, 0.015, 40_000, 48),
                RatePoint(3, 0.006, 8_000, 96, start=4, pre_lambda=0.008),
                RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))

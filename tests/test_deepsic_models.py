@@ -83,6 +83,30 @@ def test_training_step_lowers_the_loss():
     assert key in history
 
 
+@pytest.mark.parametrize("rate_estimate", ["noise", "rounded"])
+def test_training_charges_the_rate_of_the_code_the_config_names(rate_estimate):
+  model = tiny_model("pre", rate_estimate=rate_estimate)
+  images = tf.random.stateless_uniform((2, 32, 32, 3), seed=(1, 2))
+  lattice = model.quantizer.to_lattice(model.analysis(images, training=True))
+  _, rounded_bits = model.entropy_model()(lattice, training=False)
+  with tf.GradientTape() as tape:
+    _, bits, _ = model._code(images, training=True)  # pylint: disable=protected-access
+    total = tf.reduce_sum(bits)
+  gradient = tape.gradient(total, model.analysis.trainable_variables[0])
+  assert gradient is not None and float(tf.reduce_max(tf.abs(gradient))) > 0
+  _, again, _ = model._code(images, training=True)  # pylint: disable=protected-access
+  if rate_estimate == "rounded":
+    # The rounded code's bits exactly, the same at every call, with a straight-through
+    # gradient into the feature extractor.
+    np.testing.assert_allclose(bits.numpy(), rounded_bits.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(again.numpy(), bits.numpy(), rtol=1e-5)
+  else:
+    # A fresh noise draw at every call.
+    assert np.all(np.abs(again.numpy() - bits.numpy()) > 1e-3)
+  with pytest.raises(ValueError, match="rate_estimate"):
+    DeepSICConfig(rate_estimate="exact")
+
+
 def test_config_validates_and_reserves_label_bits():
   assert DeepSICConfig(architecture="pre", num_classes=1000).label_bits == 10
   assert DeepSICConfig(architecture="post", num_classes=1000).label_bits == 0
