@@ -246,6 +246,29 @@ def _chain(values: Sequence[Tuple[str, float]], unit: str) -> str:
   return " > ".join(f"{name} {value:+.1f}{unit}" for name, value in values)
 
 
+def seed_ranking(seeds: Table, order: Sequence[str]) -> Finding:
+  """Figure 3a's order over seeds, best first, `order[-1]` the residual encoder.
+
+  Each variant's spread is its savings in every pairing of its seeds with the residual
+  encoder's (the residual encoder's own: its seeds against each other, and 0). A step of
+  the order is shown where the worst pairing of the better variant beats the best pairing
+  of the next; otherwise the two are within noise.
+  """
+  spreads: Dict[str, List[float]] = {}
+  for variant in order:
+    values = [row["savings_ms-ssim-rgb"] for row in seeds.rows
+              if str(row["approach"]).removesuffix("-seed1") == variant]
+    spreads[variant] = [value for value in values if value is not None] + (
+        [0.0] if variant == order[-1] else [])
+  ties = [f"{better} ~ {worse}" for better, worse in zip(order, order[1:])
+          if not spreads[better] or not spreads[worse]
+          or min(spreads[better]) <= max(spreads[worse])]
+  evidence = "; ".join(f"{variant} {_span(spreads[variant])}" for variant in order)
+  return Finding(f"Figure 3a across seeds: {' > '.join(order)} beyond the seed spread "
+                 "(MS-SSIM savings against each residual-encoder seed)", not ties,
+                 evidence + (f"; within noise: {', '.join(ties)}" if ties else ""))
+
+
 def findings(accuracy: Mapping[str, Mapping[str, float]], deepsic_rates: Mapping[str, List[str]],
              fig3a: Table, fig5a: Table, inpainting: Mapping[str, float],
              same_accuracy: float = 0.03, seeds: Optional[Table] = None,
@@ -296,6 +319,8 @@ def findings(accuracy: Mapping[str, Mapping[str, float]], deepsic_rates: Mapping
         len(known) == len(gains + noise) and bool(gains) and min(gains) >= decoding_gain,
         f"decoding against residual {_span(gains)}; residual seed against seed "
         f"{_span(noise)}"))
+    result.append(seed_ranking(seeds, ["r2i-decoding", "r2i-full", "r2i-prediction",
+                                       "r2i-residual"]))
   ir2i = by_savings(fig5a, ["r2i-ir2i", "r2i-ir2i-separate", "r2i-decoding"])
   result.append(Finding("Figure 5a: joint inpainting > separate > none (MS-SSIM savings)",
                         _ordered(ir2i), _chain(ir2i, " %")))

@@ -39,9 +39,9 @@ BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
 # Table I classifies whole Imagenette images (224x224; center crops of larger ones).
 CLASSIFY_SIZE = 224
 R2I_CURVES = ("r2i-residual", "r2i-prediction", "r2i-full", "r2i-decoding")
-# Figure 3a's two trained seeds of the residual encoder and of R2I decoding.
-R2I_SEEDS = {"residual": ("r2i-residual", "r2i-residual-seed1"),
-             "decoding": ("r2i-decoding", "r2i-decoding-seed1")}
+# Figure 3a's two trained seeds of each variant.
+R2I_SEEDS = {variant: (f"r2i-{variant}", f"r2i-{variant}-seed1")
+             for variant in ("residual", "prediction", "full", "decoding")}
 IR2I_CURVES = ("r2i-ir2i-separate", "r2i-ir2i")
 # Table 1's networks: our row name, the shipped model, its kind (the paper's row).
 INPAINTING_NETWORKS = (("multiscale", "inpainter-multiscale", "multiscale"),
@@ -276,7 +276,7 @@ def build_tables(args, accuracy, curves, inpainting) -> Dict[str, paper_tables.T
       "figure_3a_seeds": paper_tables.seed_pairs(
           "Figure 3a across seeds: each seed against each residual-encoder seed", curves,
           [(anchor, name) for anchor in R2I_SEEDS["residual"]
-           for name in (*R2I_SEEDS["residual"], *R2I_SEEDS["decoding"]) if name != anchor],
+           for seeds in R2I_SEEDS.values() for name in seeds if name != anchor],
           "ms-ssim-rgb", paper_tables.R2I_RANGE),
       "table_1": paper_tables.table_1(means, descriptions, paper_rows, paper("table_1"), blocks),
       "figure_5a": paper_tables.savings_table(

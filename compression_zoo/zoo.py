@@ -73,10 +73,12 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
                       _deepsic_flags(architecture, point.filters, warmup_lambda),
                       f"the run {name} starts from", cpu_flags=("--steps", str(warmup_steps)))
   init = f"deepsic-post-q{start}" if start is not None else None
+  learning_rate = point.pre_learning_rate if architecture == "pre" else None
   return ZooModel(
       name, "deepsic",
       (*_deepsic_flags(architecture, point.filters, lambda_distortion),
-       *(("--init", "{models}/" + init) if init else ())),
+       *(("--init", "{models}/" + init) if init else ()),
+       *(("--learning-rate", str(learning_rate)) if learning_rate else ())),
       f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
       f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of "
       "Figures 6-7",
@@ -102,11 +104,10 @@ MODELS: Tuple[ZooModel, ...] = (
                f"{role}{', second seed (Figure 3a spread)' if seed else ''}")
       for variant, role in (
           ("residual", "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+          ("prediction", "R2I with prediction connections (Figure 3a)"),
+          ("full", "R2I with full connections (Figure 3a)"),
           ("decoding", "R2I with decoding connections (Figures 3a and 5a, Table 2)"))
       for seed, suffix in ((0, ""), (1, "-seed1"))),
-    ZooModel("r2i-prediction", "r2i", ("--variant", "prediction"),
-             "R2I with prediction connections (Figure 3a)"),
-    ZooModel("r2i-full", "r2i", ("--variant", "full"), "R2I with full connections (Figure 3a)"),
     *(ZooModel(f"inpainter-{network}", "r2i",
                ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
                cpu_flags=("--steps", str(INPAINTER_STEPS)))

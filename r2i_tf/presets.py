@@ -92,7 +92,7 @@ PRESETS = {
 # steps at the old missing-context rate (0.2 a side) and then 800 at Kodak's
 # (`--init-inpainter` from themselves), 2,300 in all, which a run from scratch takes
 # here. IR2I, joint and separate alike, starts from the shipped decoding coder and
-# multi-scale inpainter (`--init-coder`, `--init-inpainter`) and trains 200 steps, where
+# multi-scale inpainter (`--init-coder`, `--init-inpainter`) and trains 800 steps, where
 # the paper trains 110K from scratch.
 INPAINTER_STEPS = 2300
-IR2I_STEPS = 200
+IR2I_STEPS = 800

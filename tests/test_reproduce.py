@@ -210,6 +210,27 @@ def test_decoding_must_save_the_target_in_every_pairing_of_seeds():
     assert "residual seed against seed -3." in seeds[0].evidence
 
 
+def test_the_seed_ranking_names_the_variants_whose_spreads_overlap():
+  bpp = np.array([0.125, 0.25, 0.5, 0.75, 1.0])
+  quality = 1.0 - 0.3 * np.exp(-3 * bpp)
+  order = ["r2i-decoding", "r2i-full", "r2i-prediction", "r2i-residual"]
+  # Bits of each seed against the residual encoder's first seed.
+  for full_seed1, ties in ((0.88, []), (0.74, ["r2i-decoding ~ r2i-full"])):
+    bits = {"r2i-residual": 1.0, "r2i-residual-seed1": 0.98, "r2i-decoding": 0.70,
+            "r2i-decoding-seed1": 0.75, "r2i-full": 0.85, "r2i-full-seed1": full_seed1,
+            "r2i-prediction": 0.93, "r2i-prediction-seed1": 0.94}
+    curves = {name: _curve(name, bpp * factor, quality) for name, factor in bits.items()}
+    pairs = [(anchor, name) for anchor in ("r2i-residual", "r2i-residual-seed1")
+             for name in bits if name != anchor]
+    table = paper_tables.seed_pairs("3a seeds", curves, pairs, "ms-ssim-rgb", (0.0, 1.01))
+    found = paper_tables.seed_ranking(table, order)
+    assert found.holds == (not ties)
+    assert all(tie in found.evidence for tie in ties)
+    assert ("within noise" in found.evidence) == bool(ties)
+    assert "r2i-residual -2.0 to +2.0 %" in found.evidence.replace("-2.1", "-2.0").replace(
+        "+2.1", "+2.0")
+
+
 def test_accuracy_may_fall_with_rate_only_within_its_binomial_interval():
   low, high = paper_tables.binomial_interval(0.5, 3925)
   assert low == pytest.approx(0.5 - 1.96 * math.sqrt(0.25 / 3925), abs=1e-4)
