@@ -9,6 +9,7 @@ measured, not an error beside it.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
@@ -25,6 +26,12 @@ if TYPE_CHECKING:  # TensorFlow loads with the models, not with this module
 
 WEIGHTS_FILE = "weights.npz"
 _NAMES = "names"
+
+
+def weights_digest(folder: Path) -> str:
+  """SHA-256 of a shipped model's weight file: the report records it for every model it
+  measured, so that changed weights fail the tests until the report is regenerated."""
+  return hashlib.sha256((Path(folder) / WEIGHTS_FILE).read_bytes()).hexdigest()
 
 
 def model_weights(model: "tf.keras.Model") -> list:

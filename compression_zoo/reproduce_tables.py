@@ -29,6 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noi
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see evaluate_inpainting.py
 
 from compression_eval import provenance  # pylint: disable=wrong-import-position
+from compression_eval import shipped  # pylint: disable=wrong-import-position
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
 from compression_eval.locations import REPO, SHARED  # pylint: disable=wrong-import-position
@@ -348,6 +349,8 @@ def main(argv: List[str] | None = None) -> int:
                  "imagenet_dir": args.imagenet_dir, "models": str(models), "plots": pictures},
       "provenance": provenance.record(),
       "baselines": {name: curves[name].provenance for name in BASELINES},
+      "weights": {model.name: shipped.weights_digest(models / model.name)
+                  for model in zoo.MODELS if (models / model.name).is_dir()},
       "tables": {key: dataclasses.asdict(table) for key, table in tables.items()},
       "findings": [vars(item) for item in found], "per_image": per_image}
   # Through JSON first, so that tables.md is exactly what results.json renders to.

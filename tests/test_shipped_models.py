@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from compression_eval import shipped
 from compression_eval.measure import measure
 from compression_zoo import zoo
 from compression_eval.images import read_rgb8
@@ -73,3 +74,13 @@ def test_a_shipped_model_records_where_it_came_from(name):
   assert len(recorded["commit"]) == 40 and recorded["utc"]
   for library in ("python", "tensorflow", "tensorflow-compression", "Pillow", "numpy"):
     assert recorded[library][0].isdigit(), f"{name}: no {library} version"
+
+
+@pytest.mark.parametrize("name", [model.name for model in zoo.MODELS])
+def test_the_report_was_measured_with_the_shipped_weights(name):
+  """Every shipped model, codec or not (the reference classifier, the inpainters): its
+  weight file is the one whose digest the report recorded, so new weights fail here until
+  `reproduce_tables.py` measures them again."""
+  recorded = json.loads(RESULTS.read_text())["weights"]
+  assert shipped.weights_digest(REPO_ROOT / "saved_models" / name) == recorded[name], (
+      f"saved_models/{name} changed since reports/ was generated: run reproduce_tables.py")
