@@ -39,10 +39,10 @@ import tensorflow as tf  # pylint: disable=wrong-import-order
 
 from compression_eval.datasets import load_kodak  # pylint: disable=wrong-import-order
 from compression_eval.metrics import psnr  # pylint: disable=wrong-import-order
+from compression_eval.training import assign_weights  # pylint: disable=wrong-import-order
 from deepsic_tf import train  # pylint: disable=wrong-import-order
 from deepsic_tf.config import DeepSICConfig  # pylint: disable=wrong-import-order
 from deepsic_tf.models import DeepSIC  # pylint: disable=wrong-import-order
-from compression_eval.training import assign_weights  # pylint: disable=wrong-import-order
 from deepsic_tf.presets import PRESETS  # pylint: disable=wrong-import-order
 
 BASE = {"filters": 48, "bottleneck_channels": 64, "head_filters": 64, "head_units": 128,
