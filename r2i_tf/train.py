@@ -97,13 +97,16 @@ class Parts:
   paper does.
 
   Attributes:
-    coder: an R2I decoding model (`--init-coder`); its stages start the IR2I's coder.
+    coder: a trained coder (`--init-coder`) whose stages start this model's: an R2I
+      decoding model for an IR2I, the same variant for an R2I (a longer run).
     inpainter: an inpainting network trained alone: the separate baseline freezes it
       (`--inpainter`), joint training starts from it (`--init-inpainter`) and goes on
       with Eq. 4.
+    Either may instead be a trained IR2I model, whose coder or inpainter then starts
+    this run's: a longer IR2I run continued from a shipped one.
   """
-  coder: Optional[R2I] = None
-  inpainter: Optional[InpaintingModel] = None
+  coder: Optional[Union[R2I, IR2I]] = None
+  inpainter: Optional[Union[InpaintingModel, IR2I]] = None
 
 
 # The parts of each kind of model, as summary.json's `init` names them.
@@ -115,7 +118,7 @@ def build_model(config: AnyConfig, preset: TrainPreset, steps: int,
   """The compiled model, with the weights of the trained `parts` it starts from."""
   model = new_model(config)
   if parts.coder is not None:
-    for stage, trained in zip(model.coder.stages, parts.coder.stages):
+    for stage, trained in zip(model.stages, parts.coder.stages):
       stage.set_weights(trained.get_weights())
   if parts.inpainter is not None:
     model.inpainter.set_weights(parts.inpainter.inpainter.get_weights())
@@ -169,16 +172,18 @@ def part_config(config: AnyConfig, part: str) -> Union[R2IConfig, InpainterConfi
 
 
 def load_part(path: str | os.PathLike, expected: Union[R2IConfig, InpainterConfig]
-              ) -> Union[R2I, InpaintingModel]:
+              ) -> Union[R2I, InpaintingModel, IR2I]:
   """The trained model an IR2I part starts from: a run, or a model folder (shipped or a
-  run's model/), whose config must be `expected`, the part's.
+  run's model/), holding the part alone or an IR2I model with it (which continues an
+  IR2I run from its weights); the part's config must be `expected`.
 
   Raises:
     UserError: no model there, or another one than `expected`.
   """
   folder = Path(path) / "model" if (Path(path) / "model").is_dir() else Path(path)
   model = load_model(folder)
-  if model.config != expected:
+  part = "coder" if isinstance(expected, R2IConfig) else "inpainter"
+  if part_config(model.config, part) != expected:
     raise UserError(f"{path} holds {describe(model.config)}; this run needs "
                     f"{describe(expected)}")
   return model

@@ -10,7 +10,9 @@
 freezes it and trains the coder on its residuals. The paper trains IR2I from scratch;
 `--init-coder` (a trained R2I decoding model) and `--init-inpainter` (a trained
 inpainting network) start it from trained parts instead, and summary.json says which
-(`init`).
+(`init`). Either flag also takes a trained IR2I model, whose part it then starts from,
+and `--init-coder` takes an R2I model of the run's own variant: both continue a run
+beyond its steps, with a new schedule of `--steps`.
 
 The run folder (--output, default runs/r2i-VARIANT) holds backup/ (kill the run and
 rerun the same command: it resumes), logs/ (TensorBoard), model/ (config and weights),
@@ -46,11 +48,13 @@ def parse_args(argv: List[str]):
                       help="inpainting network: the paper's multi-scale one or the vanilla baseline")
   parser.add_argument("--inpainter", help="ir2i-separate: the run (or saved_models) folder of "
                       "an inpainting network trained with --inpainting-only")
-  parser.add_argument("--init-coder", help="ir2i, ir2i-separate: start the coder from a trained "
-                      "R2I decoding model (a run or a model folder, e.g. saved_models/r2i-decoding)")
+  parser.add_argument("--init-coder", help="start the coder from a trained one of the same "
+                      "variant (an R2I decoding model or an IR2I model for ir2i and "
+                      "ir2i-separate): a run or a model folder, e.g. saved_models/r2i-decoding; "
+                      "it continues a run beyond its steps")
   parser.add_argument("--init-inpainter", help="ir2i (and --inpainting-only): start the "
-                      "inpainting network from one trained with --inpainting-only (a run or a "
-                      "model folder)")
+                      "inpainting network from one trained with --inpainting-only, or an IR2I "
+                      "model's (a run or a model folder)")
   parser.add_argument("--preset", choices=tuple(PRESETS), default="cpu",
                       help="widths and optimisation (r2i_tf.presets): paper (the paper's 60K "
                       "steps, 110K for IR2I) or cpu (narrow; about an hour on 2 cores, the "
@@ -75,12 +79,13 @@ def _checked_output(args) -> Path:
   if (args.variant == "ir2i-separate" and not args.inpainting_only) != bool(args.inpainter):
     raise UserError("--inpainter RUN goes with --variant ir2i-separate (and only with it): "
                     "train that run first with --inpainting-only")
-  for flag, variants, alone in (("init_coder", ("ir2i", "ir2i-separate"), False),
+  for flag, variants, alone in (("init_coder", VARIANTS, False),
                                 ("init_inpainter", ("ir2i",), True)):
     path = getattr(args, flag)
     if path and (args.variant not in variants or (args.inpainting_only and not alone)):
-      raise UserError(f"--{flag.replace('_', '-')} starts an IR2I from a trained part: use it "
-                      f"with --variant {' or '.join(variants)}")
+      raise UserError(f"--{flag.replace('_', '-')} starts a run from a trained part: use it "
+                      f"with --variant {' or '.join(variants)}"
+                      + ("" if alone else ", without --inpainting-only"))
     if path and not Path(path).is_dir():
       raise UserError(f"--{flag.replace('_', '-')}: model folder not found: {path}")
   if args.network != "multiscale" and not args.inpainting_only:

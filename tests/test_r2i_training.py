@@ -106,6 +106,32 @@ def test_ir2i_starts_from_a_trained_coder_and_inpainter(tmp_path, shipped_style)
   assert starts_from_parts(train.build_model(config, preset, 10)) == (False, False)
 
 
+def _same_weights(mine: list, theirs: list) -> bool:
+  """Whether two lists of layers hold the same weights (to float16's 1e-3)."""
+  return all(np.allclose(a, b, atol=1e-3) for one, other in zip(mine, theirs)
+             for a, b in zip(one.get_weights(), other.get_weights()))
+
+
+@pytest.mark.parametrize("shipped_style", [True, False])
+def test_a_run_continues_from_a_trained_model_of_its_own_kind(tmp_path, shipped_style):
+  """An IR2I continues from an IR2I's coder and inpainter; an R2I from one of its variant."""
+  ir2i = _saved(tiny_ir2i(seed=7), tmp_path / "ir2i", shipped_style)
+  config = tiny_ir2i().config
+  parts = train.Parts(coder=train.load_part(ir2i, config.coder),
+                      inpainter=train.load_part(ir2i, config.inpainter))
+  model = train.build_model(config, train.preset_for(config, "cpu"), 10, parts)
+  assert _same_weights(model.stages + [model.inpainter],
+                       parts.coder.stages + [parts.inpainter.inpainter])
+  assert not _same_weights(model.stages, tiny_ir2i().stages)  # a fresh one differs
+  residual = _saved(tiny_r2i("residual", seed=5), tmp_path / "residual", shipped_style)
+  coder = train.load_part(residual, tiny_r2i("residual").config)
+  model = train.build_model(coder.config, train.preset_for(coder.config, "cpu"), 10,
+                            train.Parts(coder=coder))
+  assert _same_weights(model.stages, coder.stages)
+  with pytest.raises(UserError, match="holds an R2I residual coder"):
+    train.load_part(residual, tiny_r2i("decoding").config)
+
+
 def test_a_mismatching_part_is_refused_in_one_line(tmp_path):
   config = tiny_ir2i().config
   full = _saved(tiny_r2i("full"), tmp_path / "full", shipped_style=True)
@@ -131,12 +157,13 @@ def test_a_mismatching_part_is_refused_in_one_line(tmp_path):
 def test_init_flags_are_checked_before_anything_loads(tmp_path):
   base = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path}", "--output",
           str(tmp_path / "r")]
-  _one_line_error(_run(*base, "--variant", "decoding", "--init-coder", str(tmp_path)),
-                  "--init-coder starts an IR2I")
   _one_line_error(_run(*base, "--variant", "ir2i", "--inpainting-only", "--init-coder",
-                       str(tmp_path)), "--init-coder starts an IR2I")
+                       str(tmp_path)), "--init-coder starts a run from a trained part")
   _one_line_error(_run(*base, "--variant", "ir2i-separate", "--inpainter", str(tmp_path),
-                       "--init-inpainter", str(tmp_path)), "--init-inpainter starts an IR2I")
+                       "--init-inpainter", str(tmp_path)),
+                  "--init-inpainter starts a run from a trained part: use it with --variant ir2i")
+  _one_line_error(_run(*base, "--variant", "decoding", "--init-coder", str(tmp_path / "no")),
+                  "--init-coder: model folder not found")
   _one_line_error(_run(*base, "--variant", "ir2i", "--init-coder", str(tmp_path / "nowhere")),
                   "--init-coder: model folder not found")
 
