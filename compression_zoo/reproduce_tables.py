@@ -114,6 +114,18 @@ def check_shipped(models: Path, preset: str) -> None:
                       f"not {preset}")
 
 
+def binariser_saturation(models: Path) -> Dict[str, List[float]]:
+  """Each shipped progressive coder's mean |tanh| per stage, from its run's validation."""
+  saturation = {}
+  for name, summary in zoo.summaries(models).items():
+    validation = summary.get("validation", {})
+    stages = sorted((int(key.rsplit("_", 1)[1]), value) for key, value in validation.items()
+                    if key.startswith("abs_tanh_"))
+    if stages:
+      saturation[name] = [value for _, value in stages]
+  return saturation
+
+
 def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
   """Table I: every DeepSIC model and the reference on the validation split."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -248,7 +260,8 @@ def plots(curves, out: Path, count: int) -> List[str]:
   return written
 
 
-def build_tables(args, accuracy, curves, inpainting) -> Dict[str, paper_tables.Table]:
+def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[float]]
+                 ) -> Dict[str, paper_tables.Table]:
   anchors = Path(args.anchors)
   paper = lambda table: paper_tables.read_paper(anchors, table)  # pylint: disable=unnecessary-lambda-assignment
   deepsic = list(deepsic_architectures(Path(args.models)).items())
@@ -286,6 +299,11 @@ def build_tables(args, accuracy, curves, inpainting) -> Dict[str, paper_tables.T
            ("r2i-ir2i-separate", "r2i_decoding_separate_inpainting"),
            ("r2i-ir2i", "r2i_decoding_joint_inpainting_ir2i")], two_metrics,
           paper_tables.R2I_RANGE, paper("figure_5a")),
+      "figure_5a_direct": paper_tables.seed_pairs(
+          "Figure 5a against R2I decoding: each IR2I against each decoding seed", curves,
+          [(anchor, name) for anchor in R2I_SEEDS["decoding"] for name in IR2I_CURVES[::-1]],
+          "ms-ssim-rgb", paper_tables.R2I_RANGE),
+      "r2i_stages": paper_tables.stage_health(curves, saturation),
       "table_2": paper_tables.savings_table(
           "Table 2: against JPEG (MS-SSIM RGB)", curves, "jpeg",
           [("r2i-residual", "residual_encoder_toderici2016"), ("r2i-decoding", "r2i_decoding"),
@@ -334,13 +352,15 @@ def main(argv: List[str] | None = None) -> int:
   inpainting = measure_inpainting(models, images, args.jobs, args.inpainting_fraction)
   seconds["table_1"] = time.perf_counter() - started - sum(seconds.values())
 
-  tables = build_tables(args, accuracy, curves, inpainting)
+  tables = build_tables(args, accuracy, curves, inpainting, binariser_saturation(models))
   deepsic_rates = {arch: [row["model"] for row in tables["table_i"].rows
                           if row["architecture"] == arch]
                    for arch in ("pre", "post")}
   found = paper_tables.findings(accuracy, deepsic_rates, tables["figure_3a"],
                                 tables["figure_5a"], inpainting[0],
-                                seeds=tables["figure_3a_seeds"])
+                                seeds=tables["figure_3a_seeds"],
+                                ir2i_direct=tables["figure_5a_direct"],
+                                stages=tables["r2i_stages"])
   pictures = plots(curves, out, len(images))
   seconds["total"] = time.perf_counter() - started
   results = {

@@ -231,6 +231,42 @@ def test_the_seed_ranking_names_the_variants_whose_spreads_overlap():
         "+2.1", "+2.0")
 
 
+def test_ir2i_must_save_the_target_against_every_decoding_seed():
+  bpp = np.array([0.25, 0.375, 0.5, 0.75, 1.0])
+  quality = 1.0 - 0.3 * np.exp(-3 * bpp)
+  empty = paper_tables.Table("", [], [], [])
+  decoding = {"r2i-decoding": 1.0, "r2i-decoding-seed1": 0.95}
+  for joint_bits, holds in ((0.75, True), (0.83, False)):  # 20-25 % and 13-17 % fewer bits
+    bits = {**decoding, "r2i-ir2i": joint_bits, "r2i-ir2i-separate": 0.9}
+    curves = {name: _curve(name, bpp * factor, quality) for name, factor in bits.items()}
+    pairs = [(anchor, name) for anchor in decoding for name in ("r2i-ir2i", "r2i-ir2i-separate")]
+    table = paper_tables.seed_pairs("5a", curves, pairs, "ms-ssim-rgb", (0.0, 1.01))
+    found = paper_tables.findings({}, {"pre": [], "post": []}, empty, empty, {},
+                                  ir2i_direct=table)
+    assert [item.holds for item in found if "every R2I decoding seed" in item.claim] == [holds]
+    separate = "r2i-ir2i-separate +5.3 to +10.0 %"  # 0.9 of 0.95 and of 1.0
+    assert separate in found[-1].evidence, found[-1].evidence
+
+
+def test_stage_health_flags_a_saturated_binariser_and_a_stage_that_adds_nothing():
+  bpp = np.array([0.125, 0.25, 0.375, 0.5])
+  psnr = {"healthy": [24.0, 25.5, 26.4, 26.9], "flat": [24.0, 25.5, 25.55, 26.0]}
+  curves = {name: rd.RDCurve(name, name, {"bpp": list(bpp), "psnr-rgb": values})
+            for name, values in psnr.items()}
+  empty = paper_tables.Table("", [], [], [])
+  for saturation, flat, holds in ((0.85, False, True), (0.93, False, False),
+                                  (0.85, True, False)):
+    tanh = {"healthy": [0.8, 0.75, saturation, 0.7]}
+    if flat:
+      tanh["flat"] = [0.8, 0.7, 0.7, 0.7]
+    table = paper_tables.stage_health(curves, {**tanh, "not shipped": [0.99]})
+    assert [row["model"] for row in table.rows] == list(tanh)
+    assert table.rows[0]["gains_db"] == pytest.approx([1.5, 0.9, 0.5])
+    found = paper_tables.findings({}, {"pre": [], "post": []}, empty, empty, {}, stages=table)
+    assert [item.holds for item in found if "R2I's stages" in item.claim] == [holds]
+  assert "smallest gain +0.05 dB (flat)" in found[-1].evidence
+
+
 def test_accuracy_may_fall_with_rate_only_within_its_binomial_interval():
   low, high = paper_tables.binomial_interval(0.5, 3925)
   assert low == pytest.approx(0.5 - 1.96 * math.sqrt(0.25 / 3925), abs=1e-4)
