@@ -21,7 +21,7 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
-from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS
+from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS, IR2I_WARMUP_STEPS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +38,9 @@ class ZooModel:
     needs: shipped models the flags name, trained first.
     cpu_flags: flags added at `--preset cpu` only.
     warmup: a run trained first (into its own run folder, not shipped) that this one
-      starts from (`--init`).
+      starts from.
+    warmup_flags: the flags that take the warm-up run's model folder (DeepSIC's `--init`;
+      an IR2I continued from its warm-up takes both parts from it).
   """
   name: str
   trainer: str
@@ -47,6 +49,7 @@ class ZooModel:
   needs: Tuple[str, ...] = ()
   cpu_flags: Tuple[str, ...] = ()
   warmup: Optional["ZooModel"] = None
+  warmup_flags: Tuple[str, ...] = ("--init",)
 
   @property
   def is_codec(self) -> bool:
@@ -115,18 +118,22 @@ MODELS: Tuple[ZooModel, ...] = (
           ("multiscale", "the multi-scale inpainting network trained alone (Table 1; frozen in "
                          "r2i-ir2i-separate, the start of r2i-ir2i's)"),
           ("vanilla", "the vanilla inpainting network (Table 1)"))),
-    ZooModel("r2i-ir2i", "r2i",
-             ("--variant", "ir2i", "--init-coder", "{models}/r2i-decoding",
-              "--init-inpainter", "{models}/inpainter-multiscale"),
-             "IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts",
-             needs=("r2i-decoding", "inpainter-multiscale"),
-             cpu_flags=("--steps", str(IR2I_STEPS))),
-    ZooModel("r2i-ir2i-separate", "r2i",
-             ("--variant", "ir2i-separate", "--inpainter", "{models}/inpainter-multiscale",
-              "--init-coder", "{models}/r2i-decoding"),
-             "R2I decoding on a frozen, separately trained inpainter (Figure 5a), from the "
-             "trained coder", needs=("r2i-decoding", "inpainter-multiscale"),
-             cpu_flags=("--steps", str(IR2I_STEPS))),
+    *(ZooModel(name, "r2i", ("--variant", variant, *frozen), role,
+               needs=("r2i-decoding", "inpainter-multiscale"),
+               cpu_flags=("--steps", str(IR2I_STEPS)),
+               warmup=ZooModel(f"{name}-warmup", "r2i",
+                               ("--variant", variant, *frozen, "--init-coder",
+                                "{models}/r2i-decoding", *start_inpainter),
+                               f"the run {name} continues, from the trained parts",
+                               cpu_flags=("--steps", str(IR2I_WARMUP_STEPS))),
+               warmup_flags=("--init-coder", *start_inpainter[:1]))
+      for name, variant, frozen, start_inpainter, role in (
+          ("r2i-ir2i", "ir2i", (), ("--init-inpainter", "{models}/inpainter-multiscale"),
+           "IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts"),
+          ("r2i-ir2i-separate", "ir2i-separate",
+           ("--inpainter", "{models}/inpainter-multiscale"), (),
+           "R2I decoding on a frozen, separately trained inpainter (Figure 5a), from the "
+           "trained coder"))),
 )
 
 
@@ -149,7 +156,8 @@ def training_commands(model: ZooModel, dataset: str, preset: str, runs: Path, mo
   earlier: List[List[str]] = []
   if model.warmup:
     earlier = training_commands(model.warmup, dataset, preset, runs, models, strategy)
-    flags += ["--init", str(runs / model.warmup.name / "model")]
+    for flag in model.warmup_flags:
+      flags += [flag, str(runs / model.warmup.name / "model")]
   return [*earlier, [sys.executable, families.by_name(model.trainer).train_script, *flags,
                      "--dataset", dataset, "--preset", preset, "--output",
                      str(runs / model.name)]]

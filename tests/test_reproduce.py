@@ -81,11 +81,20 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
     args = parsers[entry.trainer](command[2:])  # exits on a flag the trainer lacks
     assert args.output == str(tmp_path / entry.name)
     for warmup in earlier:  # a warm-up run trains first, and the model starts from it
-      assert args.init == str(Path(parsers[entry.trainer](warmup[2:]).output) / "model")
+      folder = str(Path(parsers[entry.trainer](warmup[2:]).output) / "model")
+      assert [getattr(args, flag[2:].replace("-", "_")) for flag in entry.warmup_flags] == [
+          folder] * len(entry.warmup_flags)
   separate = zoo.training_commands(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path,
                                    tmp_path / "models", "mirrored")[-1]
   assert str(tmp_path / "models" / "inpainter-multiscale") in separate
-  assert separate[-8:-6] == ["--strategy", "mirrored"]
+  assert separate[separate.index("--strategy") + 1] == "mirrored"
+  # IR2I continues its warm-up run from the trained parts: both parts, or the coder alone
+  # where the inpainter stays frozen.
+  for name, parts in (("r2i-ir2i", 2), ("r2i-ir2i-separate", 1)):
+    *warmup, command = zoo.training_commands(zoo.by_name(name), "d", "cpu", tmp_path,
+                                             tmp_path / "models")
+    assert len(warmup) == 1 and str(tmp_path / "models" / "r2i-decoding") in warmup[0]
+    assert command.count(str(tmp_path / f"{name}-warmup" / "model")) == parts
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
   assert len(q4) == 2 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
   names = [entry.name for entry in zoo.MODELS]
