@@ -176,7 +176,8 @@ def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional
       f"# {model.name}", "", model.role + ".", "",
       f"- Data: `{summary['dataset']}`, training split; validated on center crops of the "
       "validation split.",
-      f"- Preset: `{summary['preset']}`, {summary['steps']} steps.",
+      f"- Preset: `{summary['preset']}`, {summary['steps']} steps"
+      + (" after its warm-up run's (the first command)." if model.warmup else "."),
       f"- Command: `{command}`",
       f"- Wall time: {wall}.",
       f"- Validation at the end of training (float32 weights): {validation}.",

@@ -65,6 +65,11 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
   assert "`python train.py --x`" in readme and "0:02:05" in readme and "top1 0.25" in readme
   assert "![learning curve](learning_curve.png)" in readme and "on 64 center" in readme
   assert json.loads((folder / "summary.json").read_text())["wall_seconds"] == 125.0
+  assert "- Preset: `cpu`, 7 steps.\n" in readme
+  warmed = zoo.by_name("deepsic-post-q4")  # trained in two runs: the README says so
+  zoo.ship(warmed, run, tmp_path / "saved" / warmed.name, "python a && python b", 1.0)
+  assert "7 steps after its warm-up run's (the first command)" in (
+      tmp_path / "saved" / warmed.name / "README.md").read_text()
   loaded = deepsic_train.load_model(folder)  # what export_savedmodel.py --model reads
   images = tf.constant(smooth_image(32, 32)[np.newaxis] / 255.0, tf.float32)
   np.testing.assert_allclose(loaded(images)[0].numpy(), model(images)[0].numpy(), atol=0.02)
