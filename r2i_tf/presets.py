@@ -94,9 +94,9 @@ PRESETS = {
 # here. IR2I, joint and separate alike, starts from the shipped decoding coder and
 # multi-scale inpainter (`--init-coder`, `--init-inpainter`) for 800 steps, then
 # continues from that run (`--init-coder` on it, and `--init-inpainter` for the joint
-# model) for 2,400 more with a schedule of its own:
-# 3,200 in all, where the paper trains 110K from scratch. The 800-step models saved
-# 5-8 % against R2I decoding, still rising (issue 19).
+# model) for 2,400 more with a schedule of its own: 3,200 in all, where the paper trains
+# 110K from scratch. The 800-step models saved 5-8 % against R2I decoding, still rising;
+# at 3,200 steps IR2I saves 17-20 % (docs/r2i_training_length.md).
 INPAINTER_STEPS = 2300
 IR2I_WARMUP_STEPS = 800
 IR2I_STEPS = 2400
