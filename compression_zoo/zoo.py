@@ -88,6 +88,29 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
       needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
 
+def _ir2i(joint: bool) -> ZooModel:
+  """IR2I from the shipped decoding coder and multi-scale inpainter: a warm-up run from
+  those parts, continued (`r2i_tf.presets.IR2I_STEPS`). The joint model trains the
+  inpainter too, so it takes both parts from its warm-up; the separate one keeps the
+  inpainter frozen and takes only the coder."""
+  inpainter = "{models}/inpainter-multiscale"
+  name, variant = ("r2i-ir2i", "ir2i") if joint else ("r2i-ir2i-separate", "ir2i-separate")
+  frozen = () if joint else ("--inpainter", inpainter)
+  continued = ("--init-coder", "--init-inpainter") if joint else ("--init-coder",)
+  warmup = ZooModel(f"{name}-warmup", "r2i",
+                    ("--variant", variant, *frozen, "--init-coder", "{models}/r2i-decoding",
+                     *(("--init-inpainter", inpainter) if joint else ())),
+                    f"the run {name} continues, from the trained parts",
+                    cpu_flags=("--steps", str(IR2I_WARMUP_STEPS)))
+  role = ("IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts"
+          if joint else "R2I decoding on a frozen, separately trained inpainter (Figure 5a), "
+          "from the trained coder")
+  return ZooModel(name, "r2i", ("--variant", variant, *frozen), role,
+                  needs=("r2i-decoding", "inpainter-multiscale"),
+                  cpu_flags=("--steps", str(IR2I_STEPS)), warmup=warmup,
+                  warmup_flags=continued)
+
+
 def _training_order() -> List[int]:
   """Post-semantic qualities, each after the one it starts from."""
   order: List[int] = []
@@ -118,22 +141,8 @@ MODELS: Tuple[ZooModel, ...] = (
           ("multiscale", "the multi-scale inpainting network trained alone (Table 1; frozen in "
                          "r2i-ir2i-separate, the start of r2i-ir2i's)"),
           ("vanilla", "the vanilla inpainting network (Table 1)"))),
-    *(ZooModel(name, "r2i", ("--variant", variant, *frozen), role,
-               needs=("r2i-decoding", "inpainter-multiscale"),
-               cpu_flags=("--steps", str(IR2I_STEPS)),
-               warmup=ZooModel(f"{name}-warmup", "r2i",
-                               ("--variant", variant, *frozen, "--init-coder",
-                                "{models}/r2i-decoding", *start_inpainter),
-                               f"the run {name} continues, from the trained parts",
-                               cpu_flags=("--steps", str(IR2I_WARMUP_STEPS))),
-               warmup_flags=("--init-coder", *start_inpainter[:1]))
-      for name, variant, frozen, start_inpainter, role in (
-          ("r2i-ir2i", "ir2i", (), ("--init-inpainter", "{models}/inpainter-multiscale"),
-           "IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts"),
-          ("r2i-ir2i-separate", "ir2i-separate",
-           ("--inpainter", "{models}/inpainter-multiscale"), (),
-           "R2I decoding on a frozen, separately trained inpainter (Figure 5a), from the "
-           "trained coder"))),
+    _ir2i(joint=True),
+    _ir2i(joint=False),
 )
 
 

@@ -86,6 +86,12 @@ def _tiny_inpainter(seed: int) -> InpaintingModel:
   return model
 
 
+def _same_weights(mine: list, theirs: list) -> bool:
+  """Whether two lists of layers hold the same weights (to float16's 1e-3)."""
+  return all(np.allclose(a, b, atol=1e-3) for one, other in zip(mine, theirs)
+             for a, b in zip(one.get_weights(), other.get_weights()))
+
+
 @pytest.mark.parametrize("shipped_style", [True, False])
 def test_ir2i_starts_from_a_trained_coder_and_inpainter(tmp_path, shipped_style):
   coder = _saved(tiny_r2i("decoding", seed=3), tmp_path / "coder", shipped_style)
@@ -96,20 +102,11 @@ def test_ir2i_starts_from_a_trained_coder_and_inpainter(tmp_path, shipped_style)
   preset = train.preset_for(config, "cpu")
 
   def starts_from_parts(model) -> tuple:
-    """Whether the coder's and the inpainter's weights are the parts' (to float16's 1e-3)."""
-    pairs = ([(model.coder.stages[s], parts.coder.stages[s]) for s in range(TINY["stages"])],
-             [(model.inpainter, parts.inpainter.inpainter)])
-    return tuple(all(np.allclose(a, b, atol=1e-3) for mine, theirs in layers
-                     for a, b in zip(mine.get_weights(), theirs.get_weights()))
-                 for layers in pairs)
+    """Whether the coder's and the inpainter's weights are the parts'."""
+    return (_same_weights(model.coder.stages, parts.coder.stages),
+            _same_weights([model.inpainter], [parts.inpainter.inpainter]))
   assert starts_from_parts(train.build_model(config, preset, 10, parts)) == (True, True)
   assert starts_from_parts(train.build_model(config, preset, 10)) == (False, False)
-
-
-def _same_weights(mine: list, theirs: list) -> bool:
-  """Whether two lists of layers hold the same weights (to float16's 1e-3)."""
-  return all(np.allclose(a, b, atol=1e-3) for one, other in zip(mine, theirs)
-             for a, b in zip(one.get_weights(), other.get_weights()))
 
 
 @pytest.mark.parametrize("shipped_style", [True, False])
