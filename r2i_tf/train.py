@@ -114,9 +114,11 @@ PARTS = {"r2i": ("coder",), "ir2i": ("coder", "inpainter"), "inpainter": ("inpai
 
 
 def build_model(config: AnyConfig, preset: TrainPreset, steps: int,
-                parts: Parts = Parts()) -> AnyModel:
-  """The compiled model, with the weights of the trained `parts` it starts from."""
+                parts: Parts = Parts(), shards: int = 1) -> AnyModel:
+  """The compiled model, with the weights of the trained `parts` it starts from; its
+  training step runs as `shards` shards of the batch (`compression_eval.cpu_shards`)."""
   model = new_model(config)
+  model.shards = shards
   if parts.coder is not None:
     for stage, trained in zip(model.stages, parts.coder.stages):
       stage.set_weights(trained.get_weights())
@@ -128,12 +130,15 @@ def build_model(config: AnyConfig, preset: TrainPreset, steps: int,
 
 def fit(config: AnyConfig, preset: TrainPreset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1, parts: Parts = Parts(),
-        backup_every: int = training.BACKUP_EVERY) -> Tuple[AnyModel, Dict[str, float]]:
+        backup_every: int = training.BACKUP_EVERY,
+        shards: int = 1) -> Tuple[AnyModel, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
 
-  `parts` start a new run (a resumed run takes its backup).
+  `parts` start a new run (a resumed run takes its backup); each step runs as `shards`
+  shards of the batch.
   """
-  return training.fit(lambda steps: build_model(config, preset, steps, parts), data.train,
+  return training.fit(lambda steps: build_model(config, preset, steps, parts, shards),
+                      data.train,
                       data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose,
                       backup_every)
 

@@ -64,6 +64,10 @@ def parse_args(argv: List[str]):
                       "--manual-dir) or imagenette (downloads)")
   parser.add_argument("--output", help="run folder (default runs/r2i-VARIANT, or "
                       "runs/inpainter-NETWORK with --inpainting-only)")
+  parser.add_argument("--shards", type=int,
+                      help="run each step as this many shards of the batch, side by side on "
+                      "the CPU's cores (default: as many as the cores, on a CPU, with 8 "
+                      "crops or more each; 1 on a GPU)")
   add_common_flags(parser, "the initial weights, the binariser and the crops (32x32 "
                    "patches; 64x64 crops for inpainting)")
   return parser.parse_args(argv)
@@ -107,17 +111,21 @@ def _validation(stages: int, size: int, metrics: Dict[str, float]) -> List[str]:
 def _run(args, output: Path):
   """The run the flags describe (loads TensorFlow, the parts it starts from and the data)."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from compression_eval import training  # pylint: disable=import-outside-toplevel
+  from compression_eval import cpu_shards, training  # pylint: disable=import-outside-toplevel
   from compression_eval.training_run import Run  # pylint: disable=import-outside-toplevel
   from r2i_tf import train  # pylint: disable=import-outside-toplevel
   from r2i_tf.family import FAMILY  # pylint: disable=import-outside-toplevel
-  tf.keras.utils.set_random_seed(args.seed)  # the initial weights and the binariser's draws
   config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
+  preset = with_flags(train.preset_for(config, args.preset), args,
+                      ("steps", "batch_size", "learning_rate"))
+  # Before TensorFlow runs anything, while its thread pools can still be set.
+  shards = cpu_shards.shard_count(preset.batch_size, args.shards,
+                                  gpu=bool(tf.config.list_physical_devices("GPU")))
+  cpu_shards.use_threads_for(shards)
+  tf.keras.utils.set_random_seed(args.seed)  # the initial weights and the binariser's draws
   starts = {"coder": args.init_coder, "inpainter": args.inpainter or args.init_inpainter}
   parts = train.Parts(**{part: train.load_part(path, train.part_config(config, part))
                          for part, path in starts.items() if path})
-  preset = with_flags(train.preset_for(config, args.preset), args,
-                      ("steps", "batch_size", "learning_rate"))
   strategy = training.make_strategy(args.strategy)
   size = train.crop_size(config)
   data = train.prepare_data(args.dataset, preset.batch_size * strategy.num_replicas_in_sync,
@@ -130,9 +138,9 @@ def _run(args, output: Path):
             else f"R2I ({args.variant})"),
       inputs=f"{preset.batch_size} {size}x{size} crops",
       fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
-                                                  verbose, parts, backup_every),
+                                                  verbose, parts, backup_every, shards),
       summary={"init": {part: starts[part] or "scratch"
-                        for part in train.PARTS[train.kind(config)]}},
+                        for part in train.PARTS[train.kind(config)]}, "shards": shards},
       report=lambda metrics: _validation(getattr(config, "stages", 0), size, metrics))
 
 

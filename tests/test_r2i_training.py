@@ -180,4 +180,5 @@ def test_summary_says_which_parts_a_run_started_from(tmp_path):
   summary = json.loads((run / "summary.json").read_text())
   assert summary["init"] == {"coder": str(tmp_path / "coder"), "inpainter": "scratch"}
   assert summary["batch_size"] == 1 and "abs_tanh_8" in summary["validation"]
+  assert summary["shards"] == 1  # a batch of 1 cannot be split
   assert "flips_8" in (run / training.HISTORY_FILE).read_text().splitlines()[0].split(",")
