@@ -138,9 +138,8 @@ def fit(config: AnyConfig, preset: TrainPreset, data: Data, output: Path,
   shards of the batch.
   """
   return training.fit(lambda steps: build_model(config, preset, steps, parts, shards),
-                      data.train,
-                      data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose,
-                      backup_every)
+                      data.train, data.val, preset.steps, preset.steps_per_epoch, output,
+                      strategy, verbose, backup_every)
 
 
 def parse_config(text: str) -> AnyConfig:

@@ -136,7 +136,8 @@ def _run(args, output: Path):
       strategy=strategy, has_codec=not args.inpainting_only,
       what=(f"the {args.network} inpainting network" if args.inpainting_only
             else f"R2I ({args.variant})"),
-      inputs=f"{preset.batch_size} {size}x{size} crops",
+      inputs=f"{preset.batch_size} {size}x{size} crops"
+             + (f" in {shards} shards side by side" if shards > 1 else ""),
       fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
                                                   verbose, parts, backup_every, shards),
       summary={"init": {part: starts[part] or "scratch"
