@@ -92,7 +92,6 @@ def timed_in_process(name: str, steps: int, warmup: int, *, shards: int = 1,
     variant, inpainting_only = MODELS[name]
     command = [sys.executable, "-c", _BEFORE, variant, str(int(inpainting_only)), str(steps),
                str(warmup)]
-    (before / "benchmarks_common.py").write_text((REPO / "benchmarks/common.py").read_text())
     output = subprocess.run(command, env=env, cwd=before, check=True, capture_output=True,
                             text=True).stdout
   else:
@@ -143,7 +142,8 @@ def pair_steps_per_second(name: str, steps: int, warmup: int) -> Dict[str, float
 
 @contextlib.contextmanager
 def checkout(revision: str | None) -> Iterator[Path | None]:
-  """The repository at `revision`, in a temporary git worktree (None: no checkout)."""
+  """The repository at `revision`, in a temporary git worktree, with today's timing helpers
+  beside it as `benchmarks_common` for `_BEFORE` (None: no checkout)."""
   if revision is None:
     yield None
     return
@@ -155,6 +155,7 @@ def checkout(revision: str | None) -> Iterator[Path | None]:
     except subprocess.CalledProcessError as error:
       raise UserError(f"--before {revision}: {error.stderr.strip().splitlines()[-1]}") from None
     try:
+      (folder / "benchmarks_common.py").write_text((REPO / "benchmarks/common.py").read_text())
       yield folder
     finally:
       subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)],
@@ -169,7 +170,8 @@ def measure(names: List[str], steps: int, warmup: int, rounds: int,
   with checkout(before_revision) as before:
     for name in names:
       ops = op_shares(name)
-      shards = cpu_shards.shard_count(_config_and_preset(name)[1].batch_size, None, gpu=False)
+      batch = _config_and_preset(name)[1].batch_size
+      shards = cpu_shards.shard_count(batch, None, gpu=False)
       timed: Dict[str, List[float]] = collections.defaultdict(list)
       for _ in range(rounds):
         if before is not None:
@@ -178,7 +180,7 @@ def measure(names: List[str], steps: int, warmup: int, rounds: int,
         timed["sharded"].append(timed_in_process(name, steps, warmup, shards=shards))
       conv = sum(ms for op, ms in ops.items() if "Conv2D" in op)
       figures["models"][name] = {
-          "batch": _config_and_preset(name)[1].batch_size, "shards": shards,
+          "batch": batch, "shards": shards,
           "ms_per_step": {kind: median(values) for kind, values in timed.items()},
           "all": dict(timed), "jit_ms_per_step": step_ms(name, max(steps // 4, 3), 3, jit=True),
           "conv_share": conv / sum(ops.values()),
