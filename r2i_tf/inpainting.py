@@ -17,6 +17,7 @@ from typing import Sequence
 
 import tensorflow as tf
 
+from compression_eval.matmul_conv import NarrowConv2D
 from r2i_tf.config import InpainterConfig
 from r2i_tf.objective import ObjectiveModel
 
@@ -43,8 +44,7 @@ class MultiScaleConv(tf.keras.layers.Layer):
 
 def _predict_block(features: tf.Tensor) -> tf.Tensor:
   """The plain prediction convolution, cropped to the bottom-right 32x32 quarter."""
-  pixels = tf.keras.layers.Conv2D(3, 3, padding="same", kernel_initializer=_INIT,
-                                  name="predict")(features)
+  pixels = NarrowConv2D(3, 3, kernel_initializer=_INIT, name="predict")(features)
   return pixels[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:, :]
 
 

@@ -26,6 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from compression_eval.matmul_conv import NarrowConv2D
 from r2i_tf.binarizer import binarize
 from r2i_tf.config import R2IConfig
 
@@ -64,7 +65,7 @@ class Stage(tf.keras.layers.Layer):
     self.decoder = ([_conv(first, 1, name="decode_0")] +
                     [_conv(f, 3, 2, transpose=True, name=f"decode_{i + 1}")
                      for i, f in enumerate(rest)] +
-                    [_conv(3, 3, name="to_rgb")])
+                    [NarrowConv2D(3, 3, kernel_initializer=_INIT, name="to_rgb")])
     self.encoder_links = self._links(config.encoder_filters, connect_encoder, "link_encode")
     self.decoder_links = self._links((*config.decoder_filters, 3), connect_decoder, "link_decode",
                                      identity_last=True)
