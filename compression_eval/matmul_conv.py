@@ -52,7 +52,8 @@ def narrow_conv2d(inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
       return input_grad, tf.transpose(tf.reshape(kernel_grad, [c_in, kh, kw, c_out]),
                                       [1, 2, 0, 3])
     return tf.nn.conv2d(inputs, kernel, 1, "SAME"), gradients
-  return convolve(inputs, kernel)
+  # A variable read inside would need its own gradient (a distributed one is read there).
+  return convolve(inputs, tf.convert_to_tensor(kernel))
 
 
 @tf.keras.utils.register_keras_serializable(package="compression_eval")
