@@ -68,7 +68,8 @@ def run_ms(folder: Path, variant: str, dataset: str, steps: int) -> Dict[str, fl
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), check=False)
     if done.returncode:
-      raise UserError(f"training at {folder} failed: {done.stderr.strip().splitlines()[-1:]}")
+      last = done.stderr.strip().splitlines()[-1:] or ["no output"]
+      raise UserError(f"training at {folder} failed: {last[0]}")
     ends = json.loads(ends_file.read_text())[SKIPPED:]
   gaps = [1000 * (b - a) for a, b in zip(ends, ends[1:])]
   return {"median": median(gaps), "mean": 1000 * (ends[-1] - ends[0]) / (len(ends) - 1)}

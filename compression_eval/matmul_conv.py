@@ -5,8 +5,9 @@ so weights move between the two freely. Only the backward pass differs.
 
 TensorFlow's gradient ops for a convolution to a few output channels are slow on CPUs.
 R2I's last layer (32 channels to RGB at 32x32) was a third of its training step's op
-time on this project's 2-core machine (benchmarks/r2i_step.py). One forward and backward
-pass of a batch of 16 took 28.7 ms on one thread; here it takes 10.1 ms.
+time on an AVX2 2-core machine (a trace as in benchmarks/r2i_step.py, split by layer).
+One forward and backward pass of a batch of 16 took 28.7 ms on one thread; here it
+takes 10.1 ms.
 
 Both gradients are matmuls with one matrix: the output gradient's im2col patches, read
 with the kernel's taps reversed (k*k*C_out columns, one row per input pixel):
