@@ -212,9 +212,16 @@ def test_an_8000x6000_image_codes_in_bounded_memory(r2i_exported):
   # uint8 image's copies (3 bytes a pixel each) and one tile's working set.
   assert per_pixel(tiled, "decompress", 2048 * 3072) < per_pixel(whole, "decompress",
                                                                   2048 * 3072) / 2
-  # The README's 48 Mpixel figures (DeepSIC 338 / 794 MB, R2I 275 / 453 MB, that is 7.4 /
-  # 17.3 and 6.0 / 9.9 bytes a pixel), with 15 % for another machine's allocator.
-  for figure, (compress, decompress) in ((large, (7.4, 17.3)),
-                                         (figures["r2i 8000x6000"], (6.0, 9.9))):
-    assert per_pixel(figure, "compress", 8000 * 6000) < 1.15 * compress
-    assert per_pixel(figure, "decompress", 8000 * 6000) < 1.15 * decompress
+  # From 6 to 48 Mpixel, tiled DeepSIC may grow by those copies only: 16 bytes a pixel,
+  # where decoding whole takes some 200. (Measured: 7.7 to compress, 10.6 to decompress.)
+  # The growth, not the total, is bounded: totals differ between machines (this compress
+  # took 338 MB on an AVX-512 CPU, 458-506 MB on an AVX2 one).
+  added = 8000 * 6000 - 2048 * 3072
+  for step in ("compress", "decompress"):
+    growth = (large[f"{step}_mb"] - tiled[f"{step}_mb"]) * 2**20 / added
+    assert growth < 16, f"tiled DeepSIC {step}: {growth:.1f} bytes a pixel more at 48 Mpixel"
+  # R2I's chunks of blocks: the README's 48 Mpixel figures (275 / 453 MB, that is 6.0 / 9.9
+  # bytes a pixel), with 15 % for another machine's allocator.
+  r2i = figures["r2i 8000x6000"]
+  assert per_pixel(r2i, "compress", 8000 * 6000) < 1.15 * 6.0
+  assert per_pixel(r2i, "decompress", 8000 * 6000) < 1.15 * 9.9
