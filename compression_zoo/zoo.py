@@ -21,7 +21,7 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
-from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS, IR2I_WARMUP_STEPS
+from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS, IR2I_WARMUP_STEPS, R2I_CPU_RUNS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +41,8 @@ class ZooModel:
       starts from.
     warmup_flags: the flags that take the warm-up run's model folder (DeepSIC's `--init`;
       an IR2I continued from its warm-up takes both parts from it).
+    warmup_at_cpu_only: whether the warm-up run belongs to the `cpu` preset's recipe alone
+      (R2I's repeated cpu runs); at `paper` such a model trains in one run.
   """
   name: str
   trainer: str
@@ -50,6 +52,13 @@ class ZooModel:
   cpu_flags: Tuple[str, ...] = ()
   warmup: Optional["ZooModel"] = None
   warmup_flags: Tuple[str, ...] = ("--init",)
+  warmup_at_cpu_only: bool = False
+
+  def earlier_run(self, preset: str) -> Optional["ZooModel"]:
+    """The run this one continues at `preset`, if any."""
+    if self.warmup_at_cpu_only and preset != "cpu":
+      return None
+    return self.warmup
 
   @property
   def is_codec(self) -> bool:
@@ -111,6 +120,21 @@ def _ir2i(joint: bool) -> ZooModel:
                   warmup_flags=continued)
 
 
+def _r2i(variant: str, seed: int, role: str) -> ZooModel:
+  """A progressive coder of Figure 3a. At `cpu` it trains `R2I_CPU_RUNS` runs of the
+  preset's steps, each continuing the last (`--init-coder`) with one learning-rate cycle
+  of its own; at `paper`, the paper's schedule in one run."""
+  name = f"r2i-{variant}{'-seed1' if seed else ''}"
+  model: Optional[ZooModel] = None
+  for run in range(1, R2I_CPU_RUNS + 1):
+    model = ZooModel(name if run == R2I_CPU_RUNS else f"{name}-run{run}", "r2i",
+                     ("--variant", variant, "--seed", str(seed)),
+                     f"{role}{', second seed (Figure 3a spread)' if seed else ''}",
+                     warmup=model, warmup_flags=("--init-coder",), warmup_at_cpu_only=True)
+  assert model is not None
+  return model
+
+
 def _training_order() -> List[int]:
   """Post-semantic qualities, each after the one it starts from."""
   order: List[int] = []
@@ -126,14 +150,13 @@ MODELS: Tuple[ZooModel, ...] = (
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
              cpu_flags=("--steps", str(REFERENCE_STEPS))),
-    *(ZooModel(f"r2i-{variant}{suffix}", "r2i", ("--variant", variant, "--seed", str(seed)),
-               f"{role}{', second seed (Figure 3a spread)' if seed else ''}")
+    *(_r2i(variant, seed, role)
       for variant, role in (
           ("residual", "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
           ("prediction", "R2I with prediction connections (Figure 3a)"),
           ("full", "R2I with full connections (Figure 3a)"),
           ("decoding", "R2I with decoding connections (Figures 3a and 5a, Table 2)"))
-      for seed, suffix in ((0, ""), (1, "-seed1"))),
+      for seed in (0, 1)),
     *(ZooModel(f"inpainter-{network}", "r2i",
                ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
                cpu_flags=("--steps", str(INPAINTER_STEPS)))
@@ -163,10 +186,11 @@ def training_commands(model: ZooModel, dataset: str, preset: str, runs: Path, mo
   if strategy != "default":
     flags += ["--strategy", strategy]
   earlier: List[List[str]] = []
-  if model.warmup:
-    earlier = training_commands(model.warmup, dataset, preset, runs, models, strategy)
+  earlier_run = model.earlier_run(preset)
+  if earlier_run:
+    earlier = training_commands(earlier_run, dataset, preset, runs, models, strategy)
     for flag in model.warmup_flags:
-      flags += [flag, str(runs / model.warmup.name / "model")]
+      flags += [flag, str(runs / earlier_run.name / "model")]
   return [*earlier, [sys.executable, families.by_name(model.trainer).train_script, *flags,
                      "--dataset", dataset, "--preset", preset, "--output",
                      str(runs / model.name)]]
@@ -177,7 +201,13 @@ def load(folder: Path, trainer: str):
   return families.by_name(trainer).load_model(folder)
 
 
+def _earlier_runs(model: ZooModel, preset: str) -> int:
+  earlier = model.earlier_run(preset)
+  return 1 + _earlier_runs(earlier, preset) if earlier else 0
+
+
 def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional[float]) -> str:
+  earlier = _earlier_runs(model, summary["preset"])
   wall = ("not recorded" if wall_seconds is None else
           str(datetime.timedelta(seconds=round(wall_seconds))) + " on 2 CPU cores")
   validation = ", ".join(f"{key} {value:.4g}" for key, value in summary["validation"].items())
@@ -186,7 +216,8 @@ def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional
       f"- Data: `{summary['dataset']}`, training split; validated on center crops of the "
       "validation split.",
       f"- Preset: `{summary['preset']}`, {summary['steps']} steps"
-      + (" after its warm-up run's (the first command)." if model.warmup else "."),
+      + ({0: ".", 1: " after its warm-up run's (the first command)."}.get(
+          earlier, f" after {earlier} earlier runs' (the first {earlier} commands).")),
       f"- Command: `{command}`",
       f"- Wall time: {wall}.",
       f"- Validation at the end of training (float32 weights): {validation}.",

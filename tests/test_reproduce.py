@@ -24,6 +24,7 @@ from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.reference import ReferenceClassifier
 from tests.conftest import REPO_ROOT, smooth_image
 from r2i_tf import train_cli as r2i_train_cli
+from r2i_tf.presets import R2I_CPU_RUNS
 from tests.deepsic_fixtures import TINY, tiny_model
 
 SCRIPT = REPO_ROOT / "scripts" / "reproduce_tables.py"
@@ -70,6 +71,10 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
   zoo.ship(warmed, run, tmp_path / "saved" / warmed.name, "python a && python b", 1.0)
   assert "7 steps after its warm-up run's (the first command)" in (
       tmp_path / "saved" / warmed.name / "README.md").read_text()
+  chained = dataclasses.replace(zoo.by_name("r2i-decoding"), trainer="deepsic")
+  zoo.ship(chained, run, tmp_path / "saved" / "chained", "python a && python b && python c", 1.0)
+  assert "7 steps after 2 earlier runs' (the first 2 commands)" in (
+      tmp_path / "saved" / "chained" / "README.md").read_text()
   loaded = deepsic_train.load_model(folder)  # what export_savedmodel.py --model reads
   images = tf.constant(smooth_image(32, 32)[np.newaxis] / 255.0, tf.float32)
   np.testing.assert_allclose(loaded(images)[0].numpy(), model(images)[0].numpy(), atol=0.02)
@@ -85,10 +90,20 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
     assert command[1] == families.by_name(entry.trainer).train_script
     args = parsers[entry.trainer](command[2:])  # exits on a flag the trainer lacks
     assert args.output == str(tmp_path / entry.name)
-    for warmup in earlier:  # a warm-up run trains first, and the model starts from it
-      folder = str(Path(parsers[entry.trainer](warmup[2:]).output) / "model")
+    if earlier:  # an earlier run trains first, and the model starts from it
+      folder = str(Path(parsers[entry.trainer](earlier[-1][2:]).output) / "model")
       assert [getattr(args, flag[2:].replace("-", "_")) for flag in entry.warmup_flags] == [
           folder] * len(entry.warmup_flags)
+  # At cpu, R2I trains R2I_CPU_RUNS runs, each continuing the last; at paper, one.
+  chain = zoo.training_commands(zoo.by_name("r2i-full-seed1"), "d", "cpu", tmp_path, tmp_path)
+  assert len(chain) == R2I_CPU_RUNS == 3 and "--init-coder" not in chain[0]
+  outputs = [r2i_train_cli.parse_args(command[2:]).output for command in chain]
+  assert outputs[-1] == str(tmp_path / "r2i-full-seed1") and len(set(outputs)) == 3
+  for previous, command in zip(outputs, chain[1:]):
+    args = r2i_train_cli.parse_args(command[2:])
+    assert args.init_coder == str(Path(previous) / "model") and args.seed == 1
+  paper = zoo.training_commands(zoo.by_name("r2i-full-seed1"), "d", "paper", tmp_path, tmp_path)
+  assert len(paper) == 1 and "--init-coder" not in paper[0]
   separate = zoo.training_commands(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path,
                                    tmp_path / "models", "mirrored")[-1]
   assert str(tmp_path / "models" / "inpainter-multiscale") in separate
