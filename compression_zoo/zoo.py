@@ -21,7 +21,7 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
-from r2i_tf.presets import INPAINTER_STEPS, IR2I_STEPS, IR2I_WARMUP_STEPS, R2I_CPU_RUNS
+from r2i_tf.presets import INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_STEPS, R2I_CPU_RUNS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,26 +98,31 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
 
 
 def _ir2i(joint: bool) -> ZooModel:
-  """IR2I from the shipped decoding coder and multi-scale inpainter: a warm-up run from
-  those parts, continued (`r2i_tf.presets.IR2I_STEPS`). The joint model trains the
-  inpainter too, so it takes both parts from its warm-up; the separate one keeps the
-  inpainter frozen and takes only the coder."""
+  """IR2I (Figure 5a). At `cpu`, `IR2I_CPU_RUNS` runs of `IR2I_STEPS` each: the first from
+  the shipped decoding coder and multi-scale inpainter, each later one continuing the last.
+  The joint model trains the inpainter too, so it takes both parts; the separate one keeps
+  the inpainter frozen and takes only the coder. At `paper`, the paper's recipe: one run
+  from scratch."""
   inpainter = "{models}/inpainter-multiscale"
   name, variant = ("r2i-ir2i", "ir2i") if joint else ("r2i-ir2i-separate", "ir2i-separate")
   frozen = () if joint else ("--inpainter", inpainter)
-  continued = ("--init-coder", "--init-inpainter") if joint else ("--init-coder",)
-  warmup = ZooModel(f"{name}-warmup", "r2i",
-                    ("--variant", variant, *frozen, "--init-coder", "{models}/r2i-decoding",
-                     *(("--init-inpainter", inpainter) if joint else ())),
-                    f"the run {name} continues, from the trained parts",
-                    cpu_flags=("--steps", str(IR2I_WARMUP_STEPS)))
-  role = ("IR2I, inpainting trained jointly (Figure 5a, Table 2), from the trained parts"
-          if joint else "R2I decoding on a frozen, separately trained inpainter (Figure 5a), "
-          "from the trained coder")
-  return ZooModel(name, "r2i", ("--variant", variant, *frozen), role,
-                  needs=("r2i-decoding", "inpainter-multiscale"),
-                  cpu_flags=("--steps", str(IR2I_STEPS)), warmup=warmup,
-                  warmup_flags=continued)
+  parts = ("--init-coder", "--init-inpainter") if joint else ("--init-coder",)
+  role = ("IR2I, inpainting trained jointly (Figure 5a, Table 2)" if joint else
+          "R2I decoding on a frozen, separately trained inpainter (Figure 5a)")
+  model = ZooModel(f"{name}-run1", "r2i",
+                   ("--variant", variant, *frozen, "--init-coder", "{models}/r2i-decoding",
+                    *(("--init-inpainter", inpainter) if joint else ())),
+                   f"the first run of {name}, from the trained parts",
+                   cpu_flags=("--steps", str(IR2I_STEPS)))
+  for run in range(2, IR2I_CPU_RUNS + 1):
+    last = run == IR2I_CPU_RUNS
+    model = ZooModel(name if last else f"{name}-run{run}", "r2i", ("--variant", variant, *frozen),
+                     f"{role}; at cpu from the trained parts, at paper from scratch" if last
+                     else f"run {run} of {name}",
+                     needs=("r2i-decoding", "inpainter-multiscale"),
+                     cpu_flags=("--steps", str(IR2I_STEPS)), warmup=model,
+                     warmup_flags=parts, warmup_at_cpu_only=True)
+  return model
 
 
 def _r2i(variant: str, seed: int, role: str) -> ZooModel:

@@ -24,7 +24,7 @@ from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.reference import ReferenceClassifier
 from tests.conftest import REPO_ROOT, smooth_image
 from r2i_tf import train_cli as r2i_train_cli
-from r2i_tf.presets import R2I_CPU_RUNS
+from r2i_tf.presets import IR2I_CPU_RUNS, R2I_CPU_RUNS
 from tests.deepsic_fixtures import TINY, tiny_model
 
 SCRIPT = REPO_ROOT / "scripts" / "reproduce_tables.py"
@@ -108,13 +108,18 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
                                    tmp_path / "models", "mirrored")[-1]
   assert str(tmp_path / "models" / "inpainter-multiscale") in separate
   assert separate[separate.index("--strategy") + 1] == "mirrored"
-  # IR2I continues its warm-up run from the trained parts: both parts, or the coder alone
-  # where the inpainter stays frozen.
+  # At cpu, IR2I's first run starts from the trained parts and each later one continues
+  # the last: both parts, or the coder alone where the inpainter stays frozen. At paper,
+  # one run from scratch.
   for name, parts in (("r2i-ir2i", 2), ("r2i-ir2i-separate", 1)):
-    *warmup, command = zoo.training_commands(zoo.by_name(name), "d", "cpu", tmp_path,
-                                             tmp_path / "models")
-    assert len(warmup) == 1 and str(tmp_path / "models" / "r2i-decoding") in warmup[0]
-    assert command.count(str(tmp_path / f"{name}-warmup" / "model")) == parts
+    *earlier, command = zoo.training_commands(zoo.by_name(name), "d", "cpu", tmp_path,
+                                              tmp_path / "models")
+    assert len(earlier) == IR2I_CPU_RUNS - 1 == 2
+    assert str(tmp_path / "models" / "r2i-decoding") in earlier[0]
+    assert earlier[1].count(str(tmp_path / f"{name}-run1" / "model")) == parts
+    assert command.count(str(tmp_path / f"{name}-run2" / "model")) == parts
+    paper = zoo.training_commands(zoo.by_name(name), "d", "paper", tmp_path, tmp_path)
+    assert len(paper) == 1 and "--init-coder" not in paper[0]
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
   assert len(q4) == 2 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
   names = [entry.name for entry in zoo.MODELS]
