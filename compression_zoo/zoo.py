@@ -97,6 +97,23 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
       needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
 
+def _cpu_runs(name: str, runs: int, flags: Tuple[str, ...], role: str,
+              warmup_flags: Tuple[str, ...], first: Optional[ZooModel] = None,
+              needs: Tuple[str, ...] = (), cpu_flags: Tuple[str, ...] = ()) -> ZooModel:
+  """A model trained at `cpu` in `runs` runs, each continuing the last (`warmup_flags`
+  take its model folder); the runs before the last train into <name>-run<N>. `first`, if
+  given, is run 1 (one with flags of its own). At `paper`, the last run alone."""
+  model = first
+  for run in range(2 if first else 1, runs + 1):
+    last = run == runs
+    model = ZooModel(name if last else f"{name}-run{run}", "r2i", flags,
+                     role if last else f"run {run} of {name}", needs=needs,
+                     cpu_flags=cpu_flags, warmup=model, warmup_flags=warmup_flags,
+                     warmup_at_cpu_only=True)
+  assert model is not None
+  return model
+
+
 def _ir2i(joint: bool) -> ZooModel:
   """IR2I (Figure 5a). At `cpu`, `IR2I_CPU_RUNS` runs of `IR2I_STEPS` each: the first from
   the shipped decoding coder and multi-scale inpainter, each later one continuing the last.
@@ -106,38 +123,28 @@ def _ir2i(joint: bool) -> ZooModel:
   inpainter = "{models}/inpainter-multiscale"
   name, variant = ("r2i-ir2i", "ir2i") if joint else ("r2i-ir2i-separate", "ir2i-separate")
   frozen = () if joint else ("--inpainter", inpainter)
-  parts = ("--init-coder", "--init-inpainter") if joint else ("--init-coder",)
   role = ("IR2I, inpainting trained jointly (Figure 5a, Table 2)" if joint else
           "R2I decoding on a frozen, separately trained inpainter (Figure 5a)")
-  model = ZooModel(f"{name}-run1", "r2i",
+  steps = ("--steps", str(IR2I_STEPS))
+  first = ZooModel(f"{name}-run1", "r2i",
                    ("--variant", variant, *frozen, "--init-coder", "{models}/r2i-decoding",
                     *(("--init-inpainter", inpainter) if joint else ())),
-                   f"the first run of {name}, from the trained parts",
-                   cpu_flags=("--steps", str(IR2I_STEPS)))
-  for run in range(2, IR2I_CPU_RUNS + 1):
-    last = run == IR2I_CPU_RUNS
-    model = ZooModel(name if last else f"{name}-run{run}", "r2i", ("--variant", variant, *frozen),
-                     f"{role}; at cpu from the trained parts, at paper from scratch" if last
-                     else f"run {run} of {name}",
-                     needs=("r2i-decoding", "inpainter-multiscale"),
-                     cpu_flags=("--steps", str(IR2I_STEPS)), warmup=model,
-                     warmup_flags=parts, warmup_at_cpu_only=True)
-  return model
+                   f"the first run of {name}, from the trained parts", cpu_flags=steps)
+  return _cpu_runs(name, IR2I_CPU_RUNS, ("--variant", variant, *frozen),
+                   f"{role}; at cpu from the trained parts, at paper from scratch",
+                   ("--init-coder", "--init-inpainter") if joint else ("--init-coder",),
+                   first=first, needs=("r2i-decoding", "inpainter-multiscale"),
+                   cpu_flags=steps)
 
 
 def _r2i(variant: str, seed: int, role: str) -> ZooModel:
   """A progressive coder of Figure 3a. At `cpu` it trains `R2I_CPU_RUNS` runs of the
   preset's steps, each continuing the last (`--init-coder`) with one learning-rate cycle
   of its own; at `paper`, the paper's schedule in one run."""
-  name = f"r2i-{variant}{'-seed1' if seed else ''}"
-  model: Optional[ZooModel] = None
-  for run in range(1, R2I_CPU_RUNS + 1):
-    model = ZooModel(name if run == R2I_CPU_RUNS else f"{name}-run{run}", "r2i",
-                     ("--variant", variant, "--seed", str(seed)),
-                     f"{role}{', second seed (Figure 3a spread)' if seed else ''}",
-                     warmup=model, warmup_flags=("--init-coder",), warmup_at_cpu_only=True)
-  assert model is not None
-  return model
+  return _cpu_runs(f"r2i-{variant}{'-seed1' if seed else ''}", R2I_CPU_RUNS,
+                   ("--variant", variant, "--seed", str(seed)),
+                   f"{role}{', second seed (Figure 3a spread)' if seed else ''}",
+                   ("--init-coder",))
 
 
 def _training_order() -> List[int]:
