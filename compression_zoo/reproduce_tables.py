@@ -86,7 +86,9 @@ def parse_args(argv: List[str]):
 
 def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str, strategy: str,
                   only: List[str]) -> None:
-  """Trains (or resumes) each model missing from `models`, then ships it there."""
+  """Trains (or resumes) each model missing from `models`, then ships it there. A run
+  whose folder under `runs` holds a finished run (its summary.json) is not trained again:
+  IR2I's chain starts with decoding's first runs, which decoding's own chain trained."""
   for model in zoo.MODELS:
     if not zoo.missing(models, [model.name]) or (only and model.name not in only):
       continue
@@ -94,6 +96,11 @@ def train_missing(models: Path, runs: Path, imagenet_dir: str, preset: str, stra
                                      strategy)
     start = time.perf_counter()
     for command in commands:
+      output = Path(command[command.index("--output") + 1])
+      if (output / "summary.json").is_file():
+        print(f"training {model.name}: {output} is a finished run; not trained again",
+              flush=True)
+        continue
       print(f"training {model.name}: {zoo.quoted(command)}", flush=True)
       code = subprocess.run(command, cwd=REPO, check=False).returncode
       if code:

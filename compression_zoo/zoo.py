@@ -21,7 +21,8 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
-from r2i_tf.presets import INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_STEPS, R2I_CPU_RUNS
+from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
+                            LOW_RATE, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,15 +98,18 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
       needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
 
-def _cpu_runs(name: str, runs: int, flags: Tuple[str, ...], role: str,
-              warmup_flags: Tuple[str, ...], first: Optional[ZooModel] = None,
-              needs: Tuple[str, ...] = (), cpu_flags: Tuple[str, ...] = ()) -> ZooModel:
-  """A model trained at `cpu` in `runs` runs, each continuing the last (`warmup_flags`
-  take its model folder); the runs before the last train into <name>-run<N>. `first`, if
-  given, is run 1 (one with flags of its own). At `paper`, the last run alone."""
+def _cpu_runs(name: str, flags: Tuple[str, ...], role: str, warmup_flags: Tuple[str, ...],
+              runs_cpu_flags: Sequence[Tuple[str, ...]], first: Optional[ZooModel] = None,
+              needs: Tuple[str, ...] = ()) -> ZooModel:
+  """A model trained at `cpu` in one run per entry of `runs_cpu_flags` (that run's flags at
+  `cpu`), each continuing the last (`warmup_flags` take its model folder); the runs before
+  the last train into <name>-run<N>. `first`, if given, is run 1 (one with flags of its
+  own; `runs_cpu_flags` then starts at run 2). At `paper`, the last run alone, with none
+  of the `cpu` flags."""
   model = first
-  for run in range(2 if first else 1, runs + 1):
-    last = run == runs
+  offset = 2 if first else 1
+  for run, cpu_flags in enumerate(runs_cpu_flags, start=offset):
+    last = run == len(runs_cpu_flags) + offset - 1
     model = ZooModel(name if last else f"{name}-run{run}", "r2i", flags,
                      role if last else f"run {run} of {name}", needs=needs,
                      cpu_flags=cpu_flags, warmup=model, warmup_flags=warmup_flags,
@@ -114,9 +118,14 @@ def _cpu_runs(name: str, runs: int, flags: Tuple[str, ...], role: str,
   return model
 
 
-def _ir2i(joint: bool) -> ZooModel:
-  """IR2I (Figure 5a). At `cpu`, `IR2I_CPU_RUNS` runs of `IR2I_STEPS` each: the first from
-  the shipped decoding coder and multi-scale inpainter, each later one continuing the last.
+# The last run of every R2I and IR2I chain at `cpu`: a tenth of the rate (`r2i_tf.presets`).
+_LOW_RATE_FLAGS = ("--learning-rate", str(LOW_RATE))
+
+
+def _ir2i(joint: bool, decoding: ZooModel) -> ZooModel:
+  """IR2I (Figure 5a). At `cpu`, `IR2I_CPU_RUNS` runs of `IR2I_STEPS` each and a low-rate
+  run: the first from decoding's coder as it was before its low-rate run (the run that
+  `decoding` continues) and the multi-scale inpainter, each later one continuing the last.
   The joint model trains the inpainter too, so it takes both parts; the separate one keeps
   the inpainter frozen and takes only the coder. At `paper`, the paper's recipe: one run
   from scratch."""
@@ -126,25 +135,30 @@ def _ir2i(joint: bool) -> ZooModel:
   role = ("IR2I, inpainting trained jointly (Figure 5a, Table 2)" if joint else
           "R2I decoding on a frozen, separately trained inpainter (Figure 5a)")
   steps = ("--steps", str(IR2I_STEPS))
+  assert decoding.warmup is not None
   first = ZooModel(f"{name}-run1", "r2i",
-                   ("--variant", variant, *frozen, "--init-coder", "{models}/r2i-decoding",
+                   ("--variant", variant, *frozen,
                     *(("--init-inpainter", inpainter) if joint else ())),
-                   f"the first run of {name}, from the trained parts", cpu_flags=steps)
-  return _cpu_runs(name, IR2I_CPU_RUNS, ("--variant", variant, *frozen),
+                   f"the first run of {name}, from the trained parts", cpu_flags=steps,
+                   warmup=decoding.warmup, warmup_flags=("--init-coder",),
+                   warmup_at_cpu_only=True)
+  return _cpu_runs(name, ("--variant", variant, *frozen),
                    f"{role}; at cpu from the trained parts, at paper from scratch",
                    ("--init-coder", "--init-inpainter") if joint else ("--init-coder",),
-                   first=first, needs=("r2i-decoding", "inpainter-multiscale"),
-                   cpu_flags=steps)
+                   [steps] * (IR2I_CPU_RUNS - 1)
+                   + [("--steps", str(IR2I_LOW_RATE_STEPS), *_LOW_RATE_FLAGS)],
+                   first=first, needs=(decoding.name, "inpainter-multiscale"))
 
 
 def _r2i(variant: str, seed: int, role: str) -> ZooModel:
   """A progressive coder of Figure 3a. At `cpu` it trains `R2I_CPU_RUNS` runs of the
-  preset's steps, each continuing the last (`--init-coder`) with one learning-rate cycle
-  of its own; at `paper`, the paper's schedule in one run."""
-  return _cpu_runs(f"r2i-{variant}{'-seed1' if seed else ''}", R2I_CPU_RUNS,
+  preset's steps and then a low-rate run, each continuing the last (`--init-coder`) with
+  one learning-rate cycle of its own; at `paper`, the paper's schedule in one run."""
+  return _cpu_runs(f"r2i-{variant}{'-seed1' if seed else ''}",
                    ("--variant", variant, "--seed", str(seed)),
                    f"{role}{', second seed (Figure 3a spread)' if seed else ''}",
-                   ("--init-coder",))
+                   ("--init-coder",),
+                   [()] * R2I_CPU_RUNS + [("--steps", str(R2I_LOW_RATE_STEPS), *_LOW_RATE_FLAGS)])
 
 
 def _training_order() -> List[int]:
@@ -156,19 +170,22 @@ def _training_order() -> List[int]:
   return order
 
 
+_R2I = tuple(_r2i(variant, seed, role)
+             for variant, role in (
+                 ("residual", "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
+                 ("prediction", "R2I with prediction connections (Figure 3a)"),
+                 ("full", "R2I with full connections (Figure 3a)"),
+                 ("decoding", "R2I with decoding connections (Figures 3a and 5a, Table 2)"))
+             for seed in (0, 1))
+_DECODING = next(model for model in _R2I if model.name == "r2i-decoding")  # IR2I's start
+
 MODELS: Tuple[ZooModel, ...] = (
     *(_deepsic("post", quality) for quality in _training_order()),
     *(_deepsic("pre", point.quality) for point in RATE_POINTS),
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
              cpu_flags=("--steps", str(REFERENCE_STEPS))),
-    *(_r2i(variant, seed, role)
-      for variant, role in (
-          ("residual", "the residual encoder (Toderici et al.), Figure 3a / 5a's anchor"),
-          ("prediction", "R2I with prediction connections (Figure 3a)"),
-          ("full", "R2I with full connections (Figure 3a)"),
-          ("decoding", "R2I with decoding connections (Figures 3a and 5a, Table 2)"))
-      for seed in (0, 1)),
+    *_R2I,
     *(ZooModel(f"inpainter-{network}", "r2i",
                ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
                cpu_flags=("--steps", str(INPAINTER_STEPS)))
@@ -176,8 +193,8 @@ MODELS: Tuple[ZooModel, ...] = (
           ("multiscale", "the multi-scale inpainting network trained alone (Table 1; frozen in "
                          "r2i-ir2i-separate, the start of r2i-ir2i's)"),
           ("vanilla", "the vanilla inpainting network (Table 1)"))),
-    _ir2i(joint=True),
-    _ir2i(joint=False),
+    _ir2i(joint=True, decoding=_DECODING),
+    _ir2i(joint=False, decoding=_DECODING),
 )
 
 
