@@ -22,7 +22,7 @@ from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
-                            LOW_RATE, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
+                            LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,14 +118,24 @@ def _cpu_runs(name: str, flags: Tuple[str, ...], role: str, warmup_flags: Tuple[
   return model
 
 
-# The last run of every R2I and IR2I chain at `cpu`: a tenth of the rate (`r2i_tf.presets`).
-_LOW_RATE_FLAGS = ("--learning-rate", str(LOW_RATE))
+def _low_rate_runs(steps: int) -> List[Tuple[str, ...]]:
+  """The last runs of every R2I and IR2I chain at `cpu`: `LOW_RATE_RUNS` runs of `steps` at
+  a tenth of the rate (`r2i_tf.presets`)."""
+  return [("--steps", str(steps), "--learning-rate", str(LOW_RATE))] * LOW_RATE_RUNS
+
+
+def _before_low_rate(model: ZooModel) -> ZooModel:
+  """The run of `model`'s chain that its low-rate runs continue."""
+  for _ in range(LOW_RATE_RUNS):
+    assert model.warmup is not None
+    model = model.warmup
+  return model
 
 
 def _ir2i(joint: bool, decoding: ZooModel) -> ZooModel:
-  """IR2I (Figure 5a). At `cpu`, `IR2I_CPU_RUNS` runs of `IR2I_STEPS` each and a low-rate
-  run: the first from decoding's coder as it was before its low-rate run (the run that
-  `decoding` continues) and the multi-scale inpainter, each later one continuing the last.
+  """IR2I (Figure 5a). At `cpu`, `IR2I_CPU_RUNS` runs of `IR2I_STEPS` each and the low-rate
+  runs: the first from decoding's coder as it was before its low-rate runs and the
+  multi-scale inpainter, each later one continuing the last.
   The joint model trains the inpainter too, so it takes both parts; the separate one keeps
   the inpainter frozen and takes only the coder. At `paper`, the paper's recipe: one run
   from scratch."""
@@ -135,30 +145,28 @@ def _ir2i(joint: bool, decoding: ZooModel) -> ZooModel:
   role = ("IR2I, inpainting trained jointly (Figure 5a, Table 2)" if joint else
           "R2I decoding on a frozen, separately trained inpainter (Figure 5a)")
   steps = ("--steps", str(IR2I_STEPS))
-  assert decoding.warmup is not None
   first = ZooModel(f"{name}-run1", "r2i",
                    ("--variant", variant, *frozen,
                     *(("--init-inpainter", inpainter) if joint else ())),
                    f"the first run of {name}, from the trained parts", cpu_flags=steps,
-                   warmup=decoding.warmup, warmup_flags=("--init-coder",),
+                   warmup=_before_low_rate(decoding), warmup_flags=("--init-coder",),
                    warmup_at_cpu_only=True)
   return _cpu_runs(name, ("--variant", variant, *frozen),
                    f"{role}; at cpu from the trained parts, at paper from scratch",
                    ("--init-coder", "--init-inpainter") if joint else ("--init-coder",),
-                   [steps] * (IR2I_CPU_RUNS - 1)
-                   + [("--steps", str(IR2I_LOW_RATE_STEPS), *_LOW_RATE_FLAGS)],
+                   [steps] * (IR2I_CPU_RUNS - 1) + _low_rate_runs(IR2I_LOW_RATE_STEPS),
                    first=first, needs=(decoding.name, "inpainter-multiscale"))
 
 
 def _r2i(variant: str, seed: int, role: str) -> ZooModel:
   """A progressive coder of Figure 3a. At `cpu` it trains `R2I_CPU_RUNS` runs of the
-  preset's steps and then a low-rate run, each continuing the last (`--init-coder`) with
+  preset's steps and then the low-rate runs, each continuing the last (`--init-coder`) with
   one learning-rate cycle of its own; at `paper`, the paper's schedule in one run."""
   return _cpu_runs(f"r2i-{variant}{'-seed1' if seed else ''}",
                    ("--variant", variant, "--seed", str(seed)),
                    f"{role}{', second seed (Figure 3a spread)' if seed else ''}",
                    ("--init-coder",),
-                   [()] * R2I_CPU_RUNS + [("--steps", str(R2I_LOW_RATE_STEPS), *_LOW_RATE_FLAGS)])
+                   [()] * R2I_CPU_RUNS + _low_rate_runs(R2I_LOW_RATE_STEPS))
 
 
 def _training_order() -> List[int]:

@@ -24,8 +24,8 @@ from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.reference import ReferenceClassifier
 from tests.conftest import REPO_ROOT, smooth_image
 from r2i_tf import train_cli as r2i_train_cli
-from r2i_tf.presets import (IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, LOW_RATE, R2I_CPU_RUNS,
-                            R2I_LOW_RATE_STEPS)
+from r2i_tf.presets import (IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, LOW_RATE, LOW_RATE_RUNS,
+                            R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 from tests.deepsic_fixtures import TINY, tiny_model
 
 SCRIPT = REPO_ROOT / "scripts" / "reproduce_tables.py"
@@ -74,8 +74,8 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
       tmp_path / "saved" / warmed.name / "README.md").read_text()
   chained = dataclasses.replace(zoo.by_name("r2i-decoding"), trainer="deepsic")
   zoo.ship(chained, run, tmp_path / "saved" / "chained",
-           "python a && python b && python c && python d", 1.0)
-  assert "7 steps after 3 earlier runs' (the first 3 commands)" in (
+           "python a && python b && python c && python d && python e", 1.0)
+  assert "7 steps after 4 earlier runs' (the first 4 commands)" in (
       tmp_path / "saved" / "chained" / "README.md").read_text()
   loaded = deepsic_train.load_model(folder)  # what export_savedmodel.py --model reads
   images = tf.constant(smooth_image(32, 32)[np.newaxis] / 255.0, tf.float32)
@@ -98,7 +98,7 @@ def test_training_missing_models_skips_finished_runs(tmp_path, monkeypatch):
   monkeypatch.setattr(zoo, "ship", lambda model, *_: shipped_names.append(model.name))
   reproduce_tables.train_missing(tmp_path / "models", runs, "data", "cpu", "default",
                                  ["r2i-ir2i"])
-  assert trained == [str(runs / f"r2i-ir2i-run{run}") for run in (1, 2, 3)] + [
+  assert trained == [str(runs / f"r2i-ir2i-run{run}") for run in (1, 2, 3, 4)] + [
       str(runs / "r2i-ir2i")]
   assert shipped_names == ["r2i-ir2i"]
 
@@ -115,17 +115,18 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
       folder = str(Path(parsers[entry.trainer](earlier[-1][2:]).output) / "model")
       assert [getattr(args, flag[2:].replace("-", "_")) for flag in entry.warmup_flags] == [
           folder] * len(entry.warmup_flags)
-  # At cpu, R2I trains R2I_CPU_RUNS runs and a low-rate run, each continuing the last; at
-  # paper, one.
+  # At cpu, R2I trains R2I_CPU_RUNS runs and LOW_RATE_RUNS low-rate runs, each continuing
+  # the last; at paper, one.
   chain = zoo.training_commands(zoo.by_name("r2i-full-seed1"), "d", "cpu", tmp_path, tmp_path)
-  assert len(chain) == R2I_CPU_RUNS + 1 == 4 and "--init-coder" not in chain[0]
+  runs = R2I_CPU_RUNS + LOW_RATE_RUNS
+  assert len(chain) == runs == 5 and "--init-coder" not in chain[0]
   parsed = [r2i_train_cli.parse_args(command[2:]) for command in chain]
   assert parsed[-1].output == str(tmp_path / "r2i-full-seed1")
-  assert len({args.output for args in parsed}) == 4
+  assert len({args.output for args in parsed}) == runs
   for previous, args in zip(parsed, parsed[1:]):
     assert args.init_coder == str(Path(previous.output) / "model") and args.seed == 1
   assert [(args.steps, args.learning_rate) for args in parsed] == [(None, None)] * 3 + [
-      (R2I_LOW_RATE_STEPS, LOW_RATE)]
+      (R2I_LOW_RATE_STEPS, LOW_RATE)] * 2
   paper = zoo.training_commands(zoo.by_name("r2i-full-seed1"), "d", "paper", tmp_path, tmp_path)
   assert len(paper) == 1 and "--init-coder" not in paper[0] and "--learning-rate" not in paper[0]
   separate = zoo.training_commands(zoo.by_name("r2i-ir2i-separate"), "d", "paper", tmp_path,
@@ -133,24 +134,25 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   assert str(tmp_path / "models" / "inpainter-multiscale") in separate
   assert separate[separate.index("--strategy") + 1] == "mirrored"
   # At cpu, IR2I's first run starts from the trained parts: decoding's coder before its
-  # low-rate run (decoding's first runs come first in the chain) and the shipped
+  # low-rate runs (decoding's first runs come first in the chain) and the shipped
   # inpainter; each later one continues the last: both parts, or the coder alone where
-  # the inpainter stays frozen; the last at the low rate. At paper, one run from scratch.
+  # the inpainter stays frozen; the last two at the low rate. At paper, one run from scratch.
   decoding = zoo.training_commands(zoo.by_name("r2i-decoding"), "d", "cpu", tmp_path,
                                    tmp_path / "models")
   for name, parts in (("r2i-ir2i", 2), ("r2i-ir2i-separate", 1)):
     chain = zoo.training_commands(zoo.by_name(name), "d", "cpu", tmp_path, tmp_path / "models")
     assert chain[:R2I_CPU_RUNS] == decoding[:R2I_CPU_RUNS]
     *earlier, command = chain[R2I_CPU_RUNS:]
-    assert len(earlier) == IR2I_CPU_RUNS == 3
+    assert len(earlier) == IR2I_CPU_RUNS + LOW_RATE_RUNS - 1 == 4
     first = r2i_train_cli.parse_args(earlier[0][2:])
     assert first.init_coder == str(tmp_path / f"r2i-decoding-run{R2I_CPU_RUNS}" / "model")
     assert (first.init_inpainter or first.inpainter) == str(
         tmp_path / "models" / "inpainter-multiscale")
     assert earlier[1].count(str(tmp_path / f"{name}-run1" / "model")) == parts
-    assert command.count(str(tmp_path / f"{name}-run3" / "model")) == parts
-    last = r2i_train_cli.parse_args(command[2:])
-    assert (last.steps, last.learning_rate) == (IR2I_LOW_RATE_STEPS, LOW_RATE)
+    assert command.count(str(tmp_path / f"{name}-run4" / "model")) == parts
+    low = [r2i_train_cli.parse_args(args[2:]) for args in (earlier[-1], command)]
+    assert [(args.steps, args.learning_rate) for args in low] == [
+        (IR2I_LOW_RATE_STEPS, LOW_RATE)] * 2
     paper = zoo.training_commands(zoo.by_name(name), "d", "paper", tmp_path, tmp_path)
     assert len(paper) == 1 and "--init-coder" not in paper[0]
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
