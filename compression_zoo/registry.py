@@ -3,8 +3,8 @@
 A spec is `jpeg` (and the other classic codecs), a shipped codec's name
 (`deepsic-post-q2`, `r2i-decoding`: its codec exported once into the cache), or
 `KIND:MODEL` for a family's codec of another kind (`deepsic:RUN/codec`, `r2i:...`,
-`r2i-ec:...` for R2I's bits range-coded), where MODEL is a codec folder or a shipped
-name. Factories load their codec when called, so naming the classic codecs never
+`r2i-ec:...` for R2I's bits range-coded with the adaptive model, `r2i-learned:...` with
+the model's learned bit model), where MODEL is a codec folder or a shipped name. Factories load their codec when called, so naming the classic codecs never
 imports TensorFlow models.
 """
 from __future__ import annotations

@@ -190,6 +190,13 @@ def classic_curves(images, jobs: int, out: Path, remeasure: bool, pool=None) -> 
 PER_IMAGE_KEYS = ("setting", "bpp", "psnr-rgb", "ms-ssim-rgb")
 
 
+# The models whose bits Table 2 also measures range-coded (beyond the paper, which
+# leaves entropy coding out): with the adaptive model (`r2i_tf.entropy`, curve
+# <model>-entropy-coded) and with the learned bit model (`r2i_tf.learned_entropy`,
+# <model>-learned).
+ENTROPY_CODED = ("r2i-decoding", "r2i-ir2i")
+
+
 def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
                   remeasure: bool) -> Tuple[Dict[str, object], Dict[str, dict]]:
   """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
@@ -221,6 +228,15 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
         deepsic_points[architectures[model.name]].append(curve)
       else:
         curves[curve.name] = curve
+      if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
+        for kind in ("r2i-ec", "r2i-learned"):
+          print(f"Kodak: {model.name} ({kind})", file=sys.stderr, flush=True)
+          records = {}
+          curve = evaluate_codec(f"{kind}:{path}", images, pool=pool, per_image=records)
+          curves[curve.name] = curve
+          per_image[curve.name] = {
+              image: [{key: record[key] for key in PER_IMAGE_KEYS} for record in image_records]
+              for image, image_records in records.items()}
   for architecture, points in deepsic_points.items():
     points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
     curves[f"deepsic-{architecture}"] = rd.join_points(
@@ -314,7 +330,10 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
       "table_2": paper_tables.savings_table(
           "Table 2: against JPEG (MS-SSIM RGB)", curves, "jpeg",
           [("r2i-residual", "residual_encoder_toderici2016"), ("r2i-decoding", "r2i_decoding"),
-           ("r2i-ir2i", "ir2i"), ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
+           ("r2i-ir2i", "ir2i"),
+           *((f"{name}{suffix}", "") for suffix in ("-entropy-coded", "-learned")
+             for name in ENTROPY_CODED),
+           ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
            ("deepsic-pre", ""), ("deepsic-post", "")],
           (("ms-ssim-rgb", "rate_savings_pct"),), (0.0, 1.0), paper("table_2")),
   }

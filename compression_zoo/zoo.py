@@ -20,7 +20,8 @@ from compression_eval import export_cache, shipped
 from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
-from deepsic_tf.presets import CODE_CHANNELS, PRE_STEPS, RATE_POINTS, REFERENCE_STEPS
+from deepsic_tf.presets import (CODE_CHANNELS, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
+                                REFERENCE_STEPS)
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
                             LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 
@@ -73,6 +74,25 @@ def _deepsic_flags(architecture: str, filters: int, lambda_distortion: float) ->
 
 
 def _deepsic(architecture: str, quality: int) -> ZooModel:
+  """A shipped DeepSIC model: at `cpu`, the run of its rate point (`_deepsic_transforms`)
+  with its prior relearned on whole images (`deepsic_tf.presets.PRIOR_RUN`); at `paper`,
+  one run from scratch."""
+  transforms = _deepsic_transforms(architecture, quality)
+  point = RATE_POINTS[quality - 1]
+  lambda_distortion = (point.pre_lambda or point.lambda_distortion if architecture == "pre"
+                       else point.lambda_distortion)
+  return ZooModel(
+      f"deepsic-{architecture}-q{quality}", "deepsic",
+      _deepsic_flags(architecture, point.filters, lambda_distortion),
+      f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
+      f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of Figures 6-7",
+      needs=transforms.needs,
+      cpu_flags=PRIOR_RUN, warmup=transforms, warmup_at_cpu_only=True)
+
+
+def _deepsic_transforms(architecture: str, quality: int) -> ZooModel:
+  """The run that trains a DeepSIC rate point's transforms and head, from a neighbour
+  (`--init`, the shipped model) or from its warm-up."""
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
   start, steps, warmup = point.start, point.steps, None
@@ -88,14 +108,11 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   init = f"deepsic-post-q{start}" if start is not None else None
   learning_rate = point.pre_learning_rate if architecture == "pre" else None
   return ZooModel(
-      name, "deepsic",
+      f"{name}-transforms", "deepsic",
       (*_deepsic_flags(architecture, point.filters, lambda_distortion),
        *(("--init", "{models}/" + init) if init else ()),
        *(("--learning-rate", str(learning_rate)) if learning_rate else ())),
-      f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-      f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of "
-      "Figures 6-7",
-      needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
+      f"the run whose transforms and head {name} keeps", needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
 
 
 def _cpu_runs(name: str, flags: Tuple[str, ...], role: str, warmup_flags: Tuple[str, ...],

@@ -12,7 +12,9 @@ width), then
                 reserves, rounded up to whole bytes (L = 0 for post-semantic)
   13+L    4     checksum: the first 4 bytes of the farmhash fingerprint of every other
                 byte of the file (header before it, then payload)
-  17+L    ...   payload: the range-coded code
+  17+L    ...   payload: the range-coded code; for a hyperprior model (whose config
+                the model id names), the side code's length (4), the range-coded side
+                code z, then the code
 
 The padding (up to the model's total stride, by edge replication) follows from the
 size and the model, so it is not stored. Checks run in order (length, magic, version,
@@ -122,3 +124,27 @@ def unpack(data: tf.Tensor, model_id: int, label_bytes: int, num_classes: int) -
   with tf.control_dependencies([_check(sane, "DeepSIC file has a corrupt header")]):
     return Parsed(tf.identity(height), tf.identity(width), tf.identity(label),
                   tf.identity(payload))
+
+
+SIDE_LENGTH_BYTES = 4
+
+
+def join_codes(side: tf.Tensor, code: tf.Tensor) -> tf.Tensor:
+  """A hyperprior model's payload: the side code's length, the side code, the code."""
+  return tf.strings.join([_to_bytes(tf.strings.length(side), SIDE_LENGTH_BYTES), side, code])
+
+
+def split_codes(payload: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+  """Inverse of `join_codes`: (side code, code); raises InvalidArgumentError if the
+  declared length does not fit the payload."""
+  length = tf.strings.length(payload)
+  with tf.control_dependencies([_check(length >= SIDE_LENGTH_BYTES,
+                                       "DeepSIC file is truncated (no side code)")]):
+    side_length = _from_bytes(payload, 0, SIDE_LENGTH_BYTES)
+  fits = side_length <= tf.cast(length - SIDE_LENGTH_BYTES, tf.int64)
+  with tf.control_dependencies([_check(fits, "DeepSIC file has a corrupt side code length")]):
+    side_length = tf.cast(side_length, tf.int32)
+    side = tf.strings.substr(payload, SIDE_LENGTH_BYTES, side_length)
+    code = tf.strings.substr(payload, SIDE_LENGTH_BYTES + side_length,
+                             length - SIDE_LENGTH_BYTES - side_length)
+  return side, code

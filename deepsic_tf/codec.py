@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Tuple
 
 import tensorflow as tf
 
 from compression_eval.fileio import atomic_directory
 from compression_eval.padding import pad_to_multiple
-from deepsic_tf import bitstream
+from deepsic_tf import bitstream, hyperprior
 from deepsic_tf.exportable import Transforms
 from deepsic_tf.models import DeepSIC
 from deepsic_tf.tiling import Tiles
@@ -30,10 +31,18 @@ def model_id(model: DeepSIC) -> int:
   does not, so a model reloaded from its weights keeps its id.
   """
   digest = hashlib.sha256(model.config.to_json().encode())
-  for variable in Transforms.of(model).weights + list(model.prior.variables):
+  coding = Transforms.of(model).weights + list(model.prior.variables) + _hyper_weights(model)
+  for variable in coding:
     digest.update(str(variable.shape).encode())  # not the name: Keras numbers names per process
     digest.update(variable.numpy().tobytes())
   return int.from_bytes(digest.digest()[:4], "big")
+
+
+def _hyper_weights(model: DeepSIC) -> list:
+  """The hyperprior's networks' variables (none for a factorized model)."""
+  if not model.hyperprior:
+    return []
+  return list(model.hyper_analysis.variables + model.hyper_synthesis.variables)
 
 
 class CodecModule(tf.Module):
@@ -46,9 +55,14 @@ class CodecModule(tf.Module):
     self._model_id = model_id(model)
     self._label_bytes = bitstream.label_bytes_for(config.label_bits)
     self._transforms = Transforms.of(model, tiles)
-    self._weights = self._transforms.weights
+    self._weights = self._transforms.weights + _hyper_weights(model)
     self.quantizer = model.quantizer
     self.entropy_model = model.entropy_model(compression=True)
+    self._hyperprior = model.hyperprior
+    if self._hyperprior:
+      self._hyper_analysis = model.hyper_analysis
+      self._integer_synthesis = hyperprior.IntegerSynthesis(model.hyper_synthesis)
+      self.code_model = hyperprior.code_model(compression=True)
     self._class_names = list(config.class_names) or [str(i) for i in range(config.num_classes)]
 
   @tf.function(input_signature=[])
@@ -68,7 +82,7 @@ class CodecModule(tf.Module):
         "image sides must be between 1 and 65535 pixels"])]):
       padded = pad_to_multiple(image, self._config.total_stride, row_axis=0)
     features = self._transforms.features(padded[tf.newaxis])
-    payload = self.entropy_model.compress(self.quantizer.to_lattice(features))[0]
+    payload = self._compress_code(features)
     if self._config.architecture == "pre":
       label = tf.argmax(self._transforms.head(features, training=False)[0])
     else:
@@ -76,11 +90,35 @@ class CodecModule(tf.Module):
     data = bitstream.pack(self._model_id, shape[0], shape[1], label, self._label_bytes, payload)
     return {"file": data, "label": tf.cast(label, tf.int32)}
 
+  def _compress_code(self, features: tf.Tensor) -> tf.Tensor:
+    """The payload: the range-coded code (and, first, the side code z)."""
+    lattice = self.quantizer.to_lattice(features)
+    if not self._hyperprior:
+      return self.entropy_model.compress(lattice)[0]
+    side = self._hyper_analysis(features, training=False)
+    side_string = self.entropy_model.compress(side)
+    indexes, means = self._code_parameters(tf.round(side), tf.shape(lattice)[1:3])
+    return bitstream.join_codes(side_string[0],
+                                self.code_model.compress(lattice, indexes, means)[0])
+
+  def _code_parameters(self, side: tf.Tensor, code_shape: tf.Tensor
+                       ) -> Tuple[tf.Tensor, tf.Tensor | None]:
+    """The integer h_s's scale indexes and means: the same in every process."""
+    return hyperprior.exact_parameters(self._integer_synthesis.parameters(side, code_shape),
+                                       self._config.bottleneck_channels, self.quantizer.levels)
+
   def _decode_features(self, parsed: bitstream.Parsed) -> tf.Tensor:
     stride = self._config.total_stride
     latent_shape = tf.cast(tf.stack([(parsed.height + stride - 1) // stride,
                                      (parsed.width + stride - 1) // stride]), tf.int32)
-    lattice = self.entropy_model.decompress(parsed.payload[tf.newaxis], latent_shape)
+    if not self._hyperprior:
+      lattice = self.entropy_model.decompress(parsed.payload[tf.newaxis], latent_shape)
+      return self.quantizer.from_lattice(lattice)
+    side_string, code_string = bitstream.split_codes(parsed.payload)
+    side = self.entropy_model.decompress(side_string[tf.newaxis],
+                                         hyperprior.side_shape(latent_shape))
+    indexes, means = self._code_parameters(side, latent_shape)
+    lattice = self.code_model.decompress(code_string[tf.newaxis], indexes, means)
     return self.quantizer.from_lattice(lattice)
 
   def _parse(self, data: tf.Tensor) -> bitstream.Parsed:

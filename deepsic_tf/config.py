@@ -28,6 +28,12 @@ NONLINEARITIES = ("gdn", "relu", "relu-before-norm")
 # "noise", of the code plus uniform noise (Balle et al.'s proxy, the same at every step),
 # or "rounded", of the rounded code with a straight-through gradient (what the file costs).
 RATE_ESTIMATES = ("noise", "rounded")
+# How the code is entropy-coded (docs/deepsic_entropy_model.md): "factorized", one learned
+# distribution per channel (Balle et al. 2017); "hyperprior", a side code that sets every
+# element's scale (Balle et al. 2018; the learned form of the paper's CABAC,
+# `deepsic_tf.hyperprior`); "mean-scale", a side code that sets its mean and scale
+# (Minnen et al. 2018, without the autoregressive context).
+ENTROPY_MODELS = ("factorized", "hyperprior", "mean-scale")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +61,8 @@ class DeepSICConfig(JsonConfig):
       rounded. Charging the rounded code did not stop that model's drift (within the seeds'
       spread, docs/deepsic_ablation.md, group pre-rate): the restart at the full learning
       rate did it, and moves the post-semantic control too. Kept as the ablation's knob.
+    entropy_model: one of ENTROPY_MODELS.
+    hyper_channels: channels of the hyperprior's side code z (unused when factorized).
   """
   architecture: str = "post"
   num_classes: int = 10
@@ -69,6 +77,8 @@ class DeepSICConfig(JsonConfig):
   lambda_semantic: float = 1.0
   nonlinearity: str = "gdn"
   rate_estimate: str = "noise"
+  entropy_model: str = "factorized"
+  hyper_channels: int = 64
 
   def __post_init__(self) -> None:
     if self.architecture not in ARCHITECTURES:
@@ -81,6 +91,10 @@ class DeepSICConfig(JsonConfig):
       raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, not {self.nonlinearity!r}")
     if self.rate_estimate not in RATE_ESTIMATES:
       raise ValueError(f"rate_estimate must be one of {RATE_ESTIMATES}, not {self.rate_estimate!r}")
+    if self.entropy_model not in ENTROPY_MODELS:
+      raise ValueError(f"entropy_model must be one of {ENTROPY_MODELS}, not {self.entropy_model!r}")
+    if self.hyper_channels < 1:
+      raise ValueError("hyper_channels must be at least 1")
     if self.num_classes < 2:
       raise ValueError("num_classes must be at least 2")
     if self.class_names and len(self.class_names) != self.num_classes:

@@ -28,11 +28,15 @@ def _export(model, output: Path) -> List[str]:
   """The codec, and a serving model that TF Serving can load (standard ops only)."""
   from deepsic_tf import codec, serving  # pylint: disable=import-outside-toplevel
   codec.export(model, output / "codec")
+  lines = [f"{output / 'codec'}: full codec (compress / decompress / classify on files); "
+           "load after `import tensorflow_compression`"]
+  if model.hyperprior:
+    return lines + ["no TF Serving model: the serving export codes factorized models only "
+                    "(this one has a hyperprior; train with --entropy-model factorized for one)"]
   serving.export(model, output / "serving")
-  return [f"{output / 'codec'}: full codec (compress / decompress / classify on files); "
-          "load after `import tensorflow_compression`",
-          f"{output / 'serving'}: TF Serving model, standard ops only (serving_default: images "
-          "-> codes + class scores; decode; classify_codes); entropy coding stays in the client"]
+  return lines + [
+      f"{output / 'serving'}: TF Serving model, standard ops only (serving_default: images "
+      "-> codes + class scores; decode; classify_codes); entropy coding stays in the client"]
 
 
 FAMILY = Family(name="deepsic", title="DeepSIC", package="deepsic_tf", extension=".dsic",

@@ -14,6 +14,7 @@ import tensorflow as tf
 import tensorflow_compression as tfc
 
 from compression_eval.training import replica_share
+from deepsic_tf import hyperprior
 from deepsic_tf.config import KERNEL_SIZES, DeepSICConfig
 from deepsic_tf.layers import FeatureStage, ReconstructionStage
 from deepsic_tf.quantizer import BBitQuantizer
@@ -94,6 +95,10 @@ class DeepSIC(tf.keras.Model):
   uniform noise (the entropy model's training mode; the rate is of the noisy or of the
   rounded code, as `config.rate_estimate` says); otherwise codes are rounded, so
   `evaluate` reports the rate and quality of real quantisation.
+
+  `prior` is the one factorized prior the model learns: over the code itself
+  (`entropy_model="factorized"`), or over the hyperprior's side code z, whose h_s then
+  sets each code element's scale (`deepsic_tf.hyperprior`; the rate is both codes').
   """
 
   def __init__(self, config: DeepSICConfig, **kwargs):
@@ -105,7 +110,16 @@ class DeepSIC(tf.keras.Model):
     self.synthesis = reconstruction(config)
     self.head = semantic_head(config)
     self.quantizer = BBitQuantizer(config.bits)
-    self.prior = tfc.NoisyDeepFactorized(batch_shape=(config.bottleneck_channels,))
+    self.hyperprior = config.entropy_model != "factorized"  # a side code, with or without means
+    self.prior = tfc.NoisyDeepFactorized(batch_shape=(
+        config.hyper_channels if self.hyperprior else config.bottleneck_channels,))
+    if self.hyperprior:
+      self.hyper_analysis = hyperprior.hyper_analysis(config.bottleneck_channels,
+                                                      config.hyper_channels)
+      self.hyper_synthesis = hyperprior.hyper_synthesis(
+          config.bottleneck_channels, config.hyper_channels,
+          with_mean=config.entropy_model == "mean-scale")
+      self.integer_synthesis = hyperprior.IntegerSynthesis(self.hyper_synthesis)
     self._trackers = {name: tf.keras.metrics.Mean(name) for name in
                       ("loss", "bpp", "mse", "psnr", "cross_entropy")}
     self._top1 = tf.keras.metrics.SparseTopKCategoricalAccuracy(1, name="top1")
@@ -113,7 +127,8 @@ class DeepSIC(tf.keras.Model):
         min(5, config.num_classes), name="top5")
 
   def entropy_model(self, compression: bool = False) -> tfc.ContinuousBatchedEntropyModel:
-    """The entropy model over the code; plain integer rounding (no offset heuristic).
+    """The entropy model of `prior` (over the code, or over the side code z); plain
+    integer rounding (no offset heuristic).
 
     For compression, the range-coding tables are computed in a tf.function: tfc's eager
     construction estimates the prior's tails in a Python-driven loop that takes tens of
@@ -131,15 +146,41 @@ class DeepSIC(tf.keras.Model):
 
     return coding_model(*tables())
 
+  def code_parameters(self, side_code: tf.Tensor, code_shape: tf.Tensor, exact: bool
+                      ) -> Tuple[tf.Tensor, tf.Tensor | None]:
+    """(scale indexes, means or None) from h_s of the (noisy or rounded) side code, for a
+    code of (h, w): float in training, the integer network's (what files use) when `exact`."""
+    channels, levels = self.config.bottleneck_channels, self.quantizer.levels
+    if exact:
+      return hyperprior.exact_parameters(
+          self.integer_synthesis.parameters(side_code, code_shape), channels, levels)
+    parameters = self.hyper_synthesis(side_code)[:, :code_shape[0], :code_shape[1]]
+    return hyperprior.split_parameters(parameters, channels, levels)
+
+  def _rate(self, features: tf.Tensor, lattice: tf.Tensor, training: bool
+            ) -> Tuple[tf.Tensor, tf.Tensor]:
+    """(noisy or rounded code, bits per image) under the model's entropy model."""
+    if not self.hyperprior:
+      entropy_model = self.entropy_model()
+      noisy_or_rounded, bits = entropy_model(lattice, training=training)
+      if training and self.config.rate_estimate == "rounded":
+        _, bits = entropy_model(lattice, training=False)
+      return noisy_or_rounded, bits
+    side_code, side_bits = self.entropy_model()(
+        self.hyper_analysis(features, training=training), training=training)
+    indexes, means = self.code_parameters(side_code, tf.shape(lattice)[1:3], exact=not training)
+    code_model = hyperprior.code_model(compression=False)
+    noisy_or_rounded, bits = code_model(lattice, indexes, means, training=training)
+    if training and self.config.rate_estimate == "rounded":
+      _, bits = code_model(lattice, indexes, means, training=False)
+    return noisy_or_rounded, bits + side_bits
+
   def _code(self, images: tf.Tensor, training: bool | None
             ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """(decoded features, bits per image, class logits)."""
     features = self.analysis(images, training=training)
     lattice = self.quantizer.to_lattice(features)
-    entropy_model = self.entropy_model()
-    noisy_or_rounded, bits = entropy_model(lattice, training=bool(training))
-    if training and self.config.rate_estimate == "rounded":
-      _, bits = entropy_model(lattice, training=False)
+    noisy_or_rounded, bits = self._rate(features, lattice, bool(training))
     decoded = self.quantizer.from_lattice(noisy_or_rounded)
     head_input = features if self.config.architecture == "pre" else decoded
     return decoded, bits, self.head(head_input, training=training)

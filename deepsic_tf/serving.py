@@ -13,6 +13,7 @@ import os
 
 import tensorflow as tf
 
+from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_eval.padding import pad_to_multiple
 from deepsic_tf.codec import model_id
@@ -25,6 +26,9 @@ class ServingModule(tf.Module):
 
   def __init__(self, model: DeepSIC):
     super().__init__(name="deepsic_serving")
+    if model.hyperprior:
+      raise UserError("the TF Serving export codes factorized models only; this model has a "
+                      "hyperprior (use its codec export)")
     self._config = model.config
     self._transforms = Transforms.of(model)
     self._weights = self._transforms.weights

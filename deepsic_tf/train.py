@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from compression_eval.datasets import classification_dataset, classification_pipeline
 from compression_eval.datasets.classification import ClassificationInfo
+from compression_eval.errors import UserError
 from compression_eval import training
 from compression_eval.locations import SHARED
 from compression_eval.training import step_schedule
@@ -90,9 +91,22 @@ def _model_for(config: DeepSICConfig) -> Model:
 
 
 def build_model(config: DeepSICConfig, preset: Preset, steps: int,
-                init: Optional[Path] = None) -> Model:
-  """The compiled model; with `init`, starting from the weights of that model folder."""
+                init: Optional[Path] = None, entropy_model_only: bool = False) -> Model:
+  """The compiled model; with `init`, starting from the weights of that model folder.
+
+  `entropy_model_only` freezes f, g and h (batch norm included): only the entropy model
+  learns, so the code, the pixels and the classes stay those of `init` and the run can
+  use whole-image crops at the cost of a forward pass (docs/deepsic_entropy_model.md:
+  a hyperprior learned on 64x64 patches, whose side code is then a single position,
+  does not carry over to whole images).
+  """
   model = _model_for(config)
+  if entropy_model_only:
+    if not isinstance(model, DeepSIC):
+      raise UserError("--entropy-model-only trains a codec's entropy model; the reference "
+                      "classifier has none")
+    if init is None:
+      raise UserError("--entropy-model-only needs --init: the model whose transforms it keeps")
   optimizer = tf.keras.optimizers.Adam(learning_rate_schedule(preset, steps))
   if isinstance(model, ReferenceClassifier):
     compile_reference(model, optimizer)
@@ -100,19 +114,51 @@ def build_model(config: DeepSICConfig, preset: Preset, steps: int,
     model.compile(optimizer=optimizer)
   model(tf.zeros((1, preset.patch_size, preset.patch_size, 3)))  # creates the variables
   if init is not None:
-    training.assign_weights(model, init)
+    _assign_init(model, init)
+  if entropy_model_only:  # after the weights: freezing reorders `model.weights`
+    for part in (model.analysis, model.synthesis, model.head):
+      part.trainable = False
+    model.compile(optimizer=optimizer)  # `fit` restores what was trainable at compile time
   return model
+
+
+def _has_side_code(folder: Path) -> Optional[bool]:
+  """Whether the model in `folder` has a hyperprior; None where its config says nothing
+  (a weights-only folder, or not a codec)."""
+  try:
+    config = DeepSICConfig.from_json((folder / "config.json").read_text())
+  except (OSError, ValueError, TypeError, KeyError):
+    return None
+  return None if config.architecture == "reference" else config.entropy_model != "factorized"
+
+
+def _assign_init(model: Model, init: Path) -> None:
+  """`init`'s weights; a model started from one with the other entropy model takes its
+  transforms and head (the entropy model starts fresh: a hyperprior model's side code
+  networks and prior, or a factorized model's prior)."""
+  if isinstance(model, DeepSIC) and _has_side_code(init) not in (None, model.hyperprior):
+    source = load_model(init)
+    if isinstance(source, DeepSIC):
+      try:
+        for part in ("analysis", "synthesis", "head"):
+          getattr(model, part).set_weights(getattr(source, part).get_weights())
+      except ValueError:
+        raise UserError(f"--init: {init} has other widths than this model") from None
+      return
+  training.assign_weights(model, init)
 
 
 def fit(config: DeepSICConfig, preset: Preset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1,
-        backup_every: int = training.BACKUP_EVERY, init: Optional[Path] = None
-        ) -> Tuple[Model, Dict[str, float]]:
+        backup_every: int = training.BACKUP_EVERY, init: Optional[Path] = None,
+        entropy_model_only: bool = False) -> Tuple[Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
 
-  `init` starts a new run from a model folder's weights (a resumed run takes its backup).
+  `init` starts a new run from a model folder's weights (a resumed run takes its backup);
+  `entropy_model_only` as in `build_model`.
   """
-  return training.fit(lambda steps: build_model(config, preset, steps, init), data.train,
+  return training.fit(lambda steps: build_model(config, preset, steps, init,
+                                                entropy_model_only), data.train,
                       data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose,
                       backup_every, curve_batches=CURVE_BATCHES)
 

@@ -21,6 +21,7 @@ from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint
 from compression_eval.fileio import ensure_dir  # pylint: disable=wrong-import-position
 from compression_eval import training_cli  # pylint: disable=wrong-import-position
 from compression_eval.training_cli import add_common_flags, check_positive, with_flags  # pylint: disable=wrong-import-position
+from deepsic_tf.config import ENTROPY_MODELS  # pylint: disable=wrong-import-position
 from deepsic_tf.presets import PRESETS  # pylint: disable=wrong-import-position
 
 
@@ -57,6 +58,13 @@ def parse_args(argv: List[str]):
                       help="lambda2, weight of the cross-entropy against bpp")
   parser.add_argument("--subsampling", type=str, default=None,
                       help="per-stage factors, stage 1: 4|2, stage 2: 2|1, stages 3-4: 2|1")
+  parser.add_argument("--entropy-model", choices=ENTROPY_MODELS, default=None,
+                      help="how the code is entropy-coded: factorized (one distribution per "
+                      "channel) or hyperprior (a side code sets each element's scale; the "
+                      "default of the shipped models)")
+  parser.add_argument("--entropy-model-only", action="store_true",
+                      help="train only the entropy model of the --init model (f, g and h "
+                      "frozen), e.g. a hyperprior on whole-image crops (--patch-size 224)")
   parser.add_argument("--patch-size", type=int, help="square training patches (preset default)")
   parser.add_argument("--output", default="runs/deepsic", help="run folder")
   parser.add_argument("--kodak-dir", help="after training, report Kodak bpp / PSNR / MS-SSIM")
@@ -70,6 +78,8 @@ def _checked_output(args) -> Path:
                         "learning_rate", "backup_every"))
   args.subsampling = _subsampling(args.subsampling) if args.subsampling else None
   output = ensure_dir(args.output)
+  if args.entropy_model_only and not args.init:
+    raise UserError("--entropy-model-only needs --init: the model whose transforms it keeps")
   if args.init and not Path(args.init).is_dir():
     raise UserError(f"--init: model folder not found: {args.init}")
   if args.kodak_dir and not Path(args.kodak_dir).is_dir():
@@ -128,7 +138,8 @@ def _run(args, output: Path, dataset: str):
     config = train.config_for(args.architecture, args.preset, data.info,
                               lambda_distortion=args.lambda_distortion,
                               lambda_semantic=args.lambda_semantic, subsampling=args.subsampling,
-                              bottleneck_channels=args.bottleneck_channels, filters=args.filters)
+                              bottleneck_channels=args.bottleneck_channels, filters=args.filters,
+                              entropy_model=args.entropy_model)
   except ValueError as error:
     raise UserError(str(error)) from None
   reference = config.architecture == "reference"
@@ -141,8 +152,9 @@ def _run(args, output: Path, dataset: str):
       inputs=(f"{preset.batch_size} x {preset.patch_size}^2 patches "
               f"({data.info.num_classes} classes)"),
       fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
-                                                  verbose, backup_every, init),
-      summary={"init": args.init, "steps_per_epoch": min(preset.steps_per_epoch, preset.steps),
+                                                  verbose, backup_every, init,
+                                                  args.entropy_model_only),
+      summary={"init": args.init, "entropy_model_only": args.entropy_model_only, "steps_per_epoch": min(preset.steps_per_epoch, preset.steps),
                "curve_images": train.CURVE_BATCHES * preset.batch_size},
       report=lambda metrics: _validation(reference, preset.patch_size, dataset, metrics))
 

@@ -7,15 +7,18 @@ width), then
   offset  size   field
   13      1      stages the model has
   14      1      stages in this file (k)
-  15      1      flags: bit 0 set if the stages are entropy-coded; bits 4-7: the
-                 stages of the first code minus one (IR2I: 1, stages 1-2; R2I: 0)
+  15      1      flags: bit 0 set if the stages are entropy-coded; bit 1 set (with
+                 bit 0) if coded with the learned bit model rather than the adaptive
+                 one; bits 4-7: the stages of the first code minus one (IR2I: 1,
+                 stages 1-2; R2I: 0)
   16      8 * k  per stage: payload length (4), CRC-32 of the payload (4)
   16+8k   4      CRC-32 of the header bytes before it
   20+8k   ...    the k stage payloads, in stage order
 
 A stage's payload is the bits of all blocks (raster order, each block's 2x2x32 code in
 row-major order), packed 8 to a byte: 16 bytes per 32x32 block; or, with the flag,
-those bits range-coded by `r2i_tf.entropy` (each stage its own stream). Because the stages
+those bits range-coded (each stage its own stream) by `r2i_tf.entropy` (adaptive model)
+or `r2i_tf.learned_entropy` (the coder's learned bit model, `r2i_tf.bit_model`). Because the stages
 come in order, cutting a file after stage j (j < k) leaves a file that decodes to the
 stage-j image: `parse` decodes the stages that are complete and intact (for IR2I, whose
 inpainting needs the whole first code, at least the first code's). Everything
@@ -38,7 +41,8 @@ FORMAT_VERSION = 1
 MAX_SIDE = 2**16 - 1
 _FIXED = struct.Struct(">4sBIHHBBB")
 ENTROPY_CODED = 1
-_RESERVED_FLAGS = 0b1110
+LEARNED = 2
+_RESERVED_FLAGS = 0b1100
 _FIRST_CODE_SHIFT = 4
 _STAGE = struct.Struct(">II")
 _CRC = struct.Struct(">I")
@@ -57,6 +61,7 @@ class Parsed:
   model_stages: int
   stages_written: int
   entropy_coded: bool
+  learned: bool  # entropy-coded with the learned bit model
   first_code_stages: int
   payloads: List[bytes]  # the complete, intact stages (at least the first code's)
 
@@ -67,8 +72,9 @@ def header_size(stages: int) -> int:
 
 def pack(model_id: int, height: int, width: int, model_stages: int,
          payloads: Sequence[bytes], entropy_coded: bool = False,
-         first_code_stages: int = 1) -> bytes:
-  """The bytes of a file holding `payloads` (the first len(payloads) stages)."""
+         first_code_stages: int = 1, learned: bool = False) -> bytes:
+  """The bytes of a file holding `payloads` (the first len(payloads) stages);
+  `learned`: entropy-coded with the learned bit model."""
   if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
     raise UserError(f"image sides must be 1 to {MAX_SIDE} pixels, got {height}x{width}")
   if not 1 <= first_code_stages <= min(model_stages, 16):
@@ -76,7 +82,8 @@ def pack(model_id: int, height: int, width: int, model_stages: int,
   if not first_code_stages <= len(payloads) <= model_stages:
     raise UserError(f"a file holds {first_code_stages} to {model_stages} stages, "
                     f"not {len(payloads)}")
-  flags = (ENTROPY_CODED if entropy_coded else 0) | (first_code_stages - 1) << _FIRST_CODE_SHIFT
+  flags = ((ENTROPY_CODED if entropy_coded or learned else 0) | (LEARNED if learned else 0)
+           | (first_code_stages - 1) << _FIRST_CODE_SHIFT)
   header = _FIXED.pack(MAGIC, FORMAT_VERSION, model_id, height, width, model_stages,
                        len(payloads), flags)
   header += b"".join(_STAGE.pack(len(p), zlib.crc32(p)) for p in payloads)
@@ -89,7 +96,8 @@ def truncate(data: bytes, stages: int) -> bytes:
   if stages > len(parsed.payloads):
     raise UserError(f"the file holds {len(parsed.payloads)} stages, not {stages}")
   return pack(parsed.model_id, parsed.height, parsed.width, parsed.model_stages,
-              parsed.payloads[:stages], parsed.entropy_coded, parsed.first_code_stages)
+              parsed.payloads[:stages], parsed.entropy_coded, parsed.first_code_stages,
+              parsed.learned)
 
 
 def sizes_by_stage(parsed: Parsed) -> List[int]:
@@ -134,7 +142,8 @@ def parse(data: bytes, model_id: Optional[int],
     raise BitstreamError("corrupt R2I file (header checksum mismatch)")
   first_code = (flags >> _FIRST_CODE_SHIFT) + 1
   if not (1 <= height and 1 <= width and first_code <= written <= model_stages
-          and not flags & _RESERVED_FLAGS):
+          and not flags & _RESERVED_FLAGS
+          and (flags & ENTROPY_CODED or not flags & LEARNED)):
     raise BitstreamError("corrupt R2I file (impossible size, stage count or flags)")
   entropy_coded = bool(flags & ENTROPY_CODED)
   entries = [_STAGE.unpack_from(data, _FIXED.size + i * _STAGE.size) for i in range(written)]
@@ -157,8 +166,8 @@ def parse(data: bytes, model_id: Optional[int],
     raise BitstreamError(f"truncated R2I file (not even the first {what} is complete)")
   if len(payloads) == written and offset != len(data):
     raise BitstreamError("corrupt R2I file (bytes after the last stage)")
-  return Parsed(file_model, height, width, model_stages, written, entropy_coded, first_code,
-                payloads)
+  return Parsed(file_model, height, width, model_stages, written, entropy_coded,
+                bool(flags & LEARNED), first_code, payloads)
 
 
 def pack_bits(bits: np.ndarray) -> bytes:

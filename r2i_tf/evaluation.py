@@ -5,8 +5,10 @@ Stage k's rate is the size of the file `--stages k` would write (header included
 quality is that file's decoded image. The paper's nominal rate (0.125 bpp per stage)
 is the same up to the header and the padding of sizes that are not multiples of 32.
 IR2I's first point is its first code (stages 1-2): no file holds less.
-`r2i-ec:PATH` is the same model with its bits range-coded (`r2i_tf.entropy`): same
-images, fewer bytes, reported as a curve of its own beside the paper's uncoded rate.
+`r2i-ec:PATH` is the same model with its bits range-coded with the adaptive model
+(`r2i_tf.entropy`), `r2i-learned:PATH` with its learned bit model (`r2i_tf.bit_model`):
+same images, fewer bytes, each reported as a curve of its own beside the paper's
+uncoded rate.
 """
 from __future__ import annotations
 
@@ -19,21 +21,29 @@ import numpy as np
 from compression_eval.codecs import Roundtrip
 from r2i_tf import bitstream
 from r2i_tf.saved_codec import SavedCodec
+from r2i_tf.serving_client import Coding, coding_name
+
+_CODINGS = {"raw": ("", "uncoded bits"),
+            "adaptive": ("-entropy-coded", "range-coded bits (adaptive model)"),
+            "learned": ("-learned", "range-coded bits (learned bit model)")}
 
 
 class R2IEvalCodec:
   """One exported R2I model, evaluated stage by stage through its files."""
 
-  def __init__(self, path: str, entropy_coded: bool = False,
+  def __init__(self, path: str, entropy_coded: Coding = False,
                codec: Optional[SavedCodec] = None):
-    """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`)."""
+    """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`);
+    `entropy_coded`: see `serving_client.coding_name`."""
     self.codec = codec or SavedCodec(path)
-    self.entropy_coded = entropy_coded
+    self.entropy_coded = coding_name(entropy_coded)
+    suffix, coding = _CODINGS[self.entropy_coded]
+    if self.entropy_coded == "learned":
+      self.codec.client.bit_model()  # a missing one is refused before any image is coded
     config = self.codec.config
     run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder
     name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
-    self.name = name + ("-entropy-coded" if entropy_coded else "")
-    coding = "range-coded bits (adaptive model)" if entropy_coded else "uncoded bits"
+    self.name = name + suffix
     kind = (f"IR2I ({'joint' if config.variant == 'ir2i' else 'separately trained'} "
             f"inpainting, first code of {config.first_code_stages} stages)"
             if self.codec.inpainting else

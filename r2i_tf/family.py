@@ -41,6 +41,9 @@ FAMILY = Family(
     train_script="scripts/train_r2i.py", presets=PRESETS, not_a_codec=_not_a_codec,
     load_model=lazy("r2i_tf.train:load_model"), export_codec=_export_codec, export=_export,
     model_id=lazy("r2i_tf.codec:model_id"),
-    # `r2i:PATH`: the paper's uncoded bits, a point per stage; `r2i-ec:PATH`: range-coded.
+    # `r2i:PATH`: the paper's uncoded bits, a point per stage; `r2i-ec:PATH`: range-coded
+    # with the adaptive model, `r2i-learned:PATH` with the learned bit model.
     evaluation_codecs={"r2i": _evaluation_codec,
-                       "r2i-ec": functools.partial(_evaluation_codec, entropy_coded=True)})
+                       "r2i-ec": functools.partial(_evaluation_codec, entropy_coded=True),
+                       "r2i-learned": functools.partial(_evaluation_codec,
+                                                        entropy_coded="learned")})

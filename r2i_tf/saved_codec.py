@@ -23,7 +23,7 @@ from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS
 from r2i_tf import bitstream, scan
 from r2i_tf.blocks import from_blocks, grid_shape, to_blocks
-from r2i_tf.serving_client import ServingClient
+from r2i_tf.serving_client import Coding, ServingClient, coding_name
 
 if TYPE_CHECKING:  # the model classes load Keras layers, which reading files does not need
   from r2i_tf.codec import Coder
@@ -74,7 +74,7 @@ class SavedCodec:
     self.path = path
     self._chunk = blocks_per_call
     self.client = ServingClient({name: value.numpy() for name, value in info.items()},
-                                max_pixels)
+                                max_pixels, [] if path is None else [path, path.parent])
     self.config = self.client.config
     self.model_id = self.client.model_id
     self.inpainting = self.client.inpainting
@@ -125,12 +125,13 @@ class SavedCodec:
     return np.concatenate(chunks, axis=1)
 
   def compress(self, image: np.ndarray, stages: Optional[int] = None,
-               entropy_coded: bool = False, scan_order: str = "wavefront") -> bytes:
+               entropy_coded: Coding = False, scan_order: str = "wavefront") -> bytes:
     """A uint8 RGB image to the bytes of a file with its first `stages` stages (default all).
 
-    `entropy_coded` range-codes each stage's bits (`r2i_tf.entropy`); otherwise they are
-    stored as they are, the paper's rate. `scan_order` (IR2I only) changes the time, not
-    the bytes.
+    `entropy_coded` ("adaptive" or True, "learned"; see `serving_client.coding_name`)
+    range-codes each stage's bits; otherwise they are stored as they are, the paper's
+    rate. A codec's learned bit model is its folder's (or its run's) bit_model.npz, or a
+    shipped one trained for it. `scan_order` (IR2I only) changes the time, not the bytes.
     """
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
@@ -139,6 +140,8 @@ class SavedCodec:
     if not (1 <= min(height, width) and max(height, width) <= bitstream.MAX_SIDE):
       raise UserError(f"image sides must be 1 to {bitstream.MAX_SIDE} pixels, got {height}x{width}")
     stages = self.client.stage_count(stages)  # checked before the networks run
+    if coding_name(entropy_coded) == "learned":
+      self.client.bit_model()  # a missing one is refused before the networks run
     return self.client.file(self.bits(image, scan_order), height, width, stages, entropy_coded)
 
   def bits(self, image: np.ndarray, scan_order: str = "wavefront") -> np.ndarray:

@@ -2,36 +2,60 @@
 
 An R2I codec SavedModel has standard ops only, so it is its own TF Serving model: its
 `serving_default` maps a batch of images to every stage's bits. This client packs those
-bits into the progressive file format (`r2i_tf.bitstream`), range-coded or not, and reads
-files back into the bits `decode` takes. The in-process codec (`r2i_tf.saved_codec`) is
-a client too, over the same SavedModel loaded locally, so both write the same bytes.
-It needs the model's config and id alone: the outputs of its `info` signature.
+bits into the progressive file format (`r2i_tf.bitstream`), stored as they are or
+range-coded with the adaptive model (`r2i_tf.entropy`) or the coder's learned bit model
+(`r2i_tf.learned_entropy`), and reads files back into the bits `decode` takes. The
+in-process codec (`r2i_tf.saved_codec`) is a client too, over the same SavedModel loaded
+locally, so both write the same bytes.
+It needs the model's config and id alone (the outputs of its `info` signature), and for
+the learned coding the model's bit_model.npz, found by the coder's id.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, List, Mapping, Optional
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import tensorflow as tf
 
-from compression_eval import rest
+from compression_eval import locations, rest
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS, check_pixel_count
-from r2i_tf import bitstream, entropy
+from r2i_tf import bitstream, entropy, learned_entropy
+from r2i_tf.bit_model import FILE_NAME, BitModel, find
 from r2i_tf.blocks import grid_shape
 from r2i_tf.config import CODE_SIDE, IR2IConfig, coder_config_from_json
 
 INFO_OUTPUTS = ("config", "model_id")
+# How a file's bits are stored: as they are (the paper's rate), or range-coded with the
+# adaptive model or the learned one. `entropy_coded` arguments take a name or a bool
+# (True: "adaptive", what the flag meant before the learned model).
+CODINGS = ("raw", "adaptive", "learned")
+Coding = Union[bool, str]
+
+
+def coding_name(entropy_coded: Coding) -> str:
+  """One of CODINGS for an `entropy_coded` argument."""
+  if isinstance(entropy_coded, bool):
+    return "adaptive" if entropy_coded else "raw"
+  if entropy_coded not in CODINGS:
+    raise UserError(f"entropy coding must be one of {', '.join(CODINGS)}, not {entropy_coded!r}")
+  return entropy_coded
 
 
 class ServingClient:
   """Writes and reads the files of one R2I or IR2I model."""
 
-  def __init__(self, info: Mapping[str, Any], max_pixels: int = MAX_PIXELS):
+  def __init__(self, info: Mapping[str, Any], max_pixels: int = MAX_PIXELS,
+               bit_model_folders: Sequence[Path] = ()):
     """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values);
-    files declaring more than `max_pixels` are refused before decoding."""
+    files declaring more than `max_pixels` are refused before decoding. The learned bit
+    model is looked for, when first needed, in `bit_model_folders` and then in the shipped
+    models' folders: the first one trained for this coder's id."""
     self.max_pixels = max_pixels
+    self._bit_model_folders = list(bit_model_folders)
+    self._bit_model: Optional[BitModel] = None
     try:
       self.config = coder_config_from_json(rest.as_text(np.asarray(info["config"])))
       self.model_id = int(np.asarray(info["model_id"]))
@@ -40,6 +64,23 @@ class ServingClient:
     self.inpainting = isinstance(self.config, IR2IConfig)
     self.coder_config = self.config.coder if self.inpainting else self.config
     self.first_code_stages = self.config.first_code_stages if self.inpainting else 1
+
+  def use_bit_model(self, model: BitModel) -> None:
+    """Codes with `model` (refused unless trained for this coder)."""
+    model.check_coder(self.model_id, self.config.stages, self.coder_config.bits_per_block)
+    self._bit_model = model
+
+  def bit_model(self) -> BitModel:
+    """The learned bit model of this coder, or a one-line `UserError`."""
+    if self._bit_model is None:
+      shipped = sorted(path for path in locations.shipped_models().glob("*") if path.is_dir())
+      found = find(self.model_id, self._bit_model_folders + shipped)
+      if found is None:
+        raise UserError(f"no learned bit model for this R2I model (id {self.model_id:08x}): "
+                        f"expected {FILE_NAME} beside its codec or its shipped weights; "
+                        "train one with scripts/train_bit_model.py")
+      self.use_bit_model(found)
+    return self._bit_model
 
   @classmethod
   def from_saved_model(cls, path: str | os.PathLike) -> "ServingClient":
@@ -62,25 +103,31 @@ class ServingClient:
     return stages
 
   def file(self, bits: np.ndarray, height: int, width: int, stages: Optional[int] = None,
-           entropy_coded: bool = False) -> bytes:
+           entropy_coded: Coding = False) -> bytes:
     """The file of one image from its bits (stages, blocks, 2, 2, C), first `stages` kept.
 
-    `entropy_coded` range-codes each stage's bits (`r2i_tf.entropy`); otherwise they are
-    stored as they are, the paper's rate.
+    `entropy_coded` (see `coding_name`) range-codes each stage's bits with the adaptive
+    or the learned model; otherwise they are stored as they are, the paper's rate.
     """
+    coding = coding_name(entropy_coded)
     stages = self.stage_count(stages)
     rows, cols = grid_shape(height, width)
     expected = (self.config.stages,) + self.code_shape(rows * cols)
     if bits.shape != expected:
       raise UserError(f"bits of shape {bits.shape} are not those of a {height}x{width} image "
                       f"for this model {expected}")
-    payloads = [entropy.encode_stage(bits[s], cols) if entropy_coded else
-                bitstream.pack_bits(bits[s]) for s in range(stages)]
+    if coding == "learned":
+      grid = bits[:stages].reshape(stages, rows, cols, -1)
+      payloads = [learned_entropy.encode_stage(self.bit_model(), grid[:s + 1])
+                  for s in range(stages)]
+    else:
+      payloads = [entropy.encode_stage(bits[s], cols) if coding == "adaptive" else
+                  bitstream.pack_bits(bits[s]) for s in range(stages)]
     return bitstream.pack(self.model_id, height, width, self.config.stages, payloads,
-                          entropy_coded, self.first_code_stages)
+                          coding != "raw", self.first_code_stages, coding == "learned")
 
   def files(self, bits: np.ndarray, height: int, width: int, stages: Optional[int] = None,
-            entropy_coded: bool = False) -> List[bytes]:
+            entropy_coded: Coding = False) -> List[bytes]:
     """One file per image from a `serving_default` answer (N, stages, blocks, 2, 2, C)."""
     return [self.file(np.asarray(image_bits, np.uint8), height, width, stages, entropy_coded)
             for image_bits in np.asarray(bits)]
@@ -104,6 +151,12 @@ class ServingClient:
     """The bits (k, blocks, 2, 2, C) of the k complete stages of a parsed file."""
     rows, cols = grid_shape(parsed.height, parsed.width)
     shape = self.code_shape(rows * cols)
+    if parsed.learned:
+      model = self.bit_model()
+      grid = np.zeros((len(parsed.payloads), rows, cols, model.bits), np.uint8)
+      for stage, payload in enumerate(parsed.payloads):
+        grid[stage] = learned_entropy.decode_stage(model, payload, grid[:stage], rows, cols)
+      return grid.reshape((len(parsed.payloads),) + shape)
     return np.stack([entropy.decode_stage(p, shape, cols) if parsed.entropy_coded else
                      bitstream.unpack_bits(p, shape) for p in parsed.payloads])
 
@@ -112,7 +165,8 @@ class ServingClient:
     return rest.images_request(images)
 
   def files_from_rest(self, response: str | bytes, height: int, width: int,
-                      stages: Optional[int] = None, entropy_coded: bool = False) -> List[bytes]:
+                      stages: Optional[int] = None, entropy_coded: Coding = False
+                      ) -> List[bytes]:
     """The files of a REST `serving_default` answer for images of height x width."""
     bits = rest.response_outputs(response, ["bits"])["bits"]
     return self.files(bits, height, width, stages, entropy_coded)

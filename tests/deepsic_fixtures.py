@@ -43,3 +43,29 @@ def exported(tiny_models, tmp_path_factory) -> Dict[str, Path]:
     paths[name] = folder / name
     export(model, str(paths[name]))
   return paths
+
+
+def tiny_hyperprior_model(seed: int = 0) -> DeepSIC:
+  """A tiny post-semantic model with a mean-scale hyperprior whose h_s gives moderate
+  scales and means that vary, so that its rate estimate is what its files cost (an
+  untrained h_s gives scales near zero)."""
+  model = tiny_model("post", seed, entropy_model="mean-scale", hyper_channels=4)
+  last = model.hyper_synthesis.layers[-1]
+  channels = model.config.bottleneck_channels
+  last.kernel.assign(tf.concat([last.kernel[..., :channels] * 0.01,
+                                last.kernel[..., channels:] * 3.0], -1))
+  last.bias.assign(tf.concat([tf.fill([channels], 40.0), tf.zeros([channels])], 0))
+  return model
+
+
+@pytest.fixture(scope="session")
+def hyperprior_model() -> DeepSIC:
+  return tiny_hyperprior_model()
+
+
+@pytest.fixture(scope="session")
+def hyperprior_exported(hyperprior_model, tmp_path_factory) -> Path:
+  """The hyperprior model's codec SavedModel, written once per test session."""
+  path = tmp_path_factory.mktemp("deepsic_hyperprior_export") / "codec"
+  export(hyperprior_model, str(path))
+  return path

@@ -161,7 +161,7 @@ def _deepsic_reseal(label_bytes: int) -> Callable[[bytes], bytes]:
   return reseal
 
 
-def deepsic_target(codec_path: Path) -> Target:
+def deepsic_target(codec_path: Path, name: Optional[str] = None) -> Target:
   codec = DeepSICCodec(codec_path, max_pixels=MAX_PIXELS)
   label_bytes = deepsic_format.label_bytes_for(codec.config.label_bits)
   valid = tuple(codec.compress(smooth_image(*shape, seed=seed))
@@ -170,7 +170,7 @@ def deepsic_target(codec_path: Path) -> Target:
   def read(data: bytes) -> Tuple[int, int]:
     return codec.decompress(data).image.shape[:2]
 
-  return Target(f"deepsic-{codec.config.architecture}", valid, read,
+  return Target(name or f"deepsic-{codec.config.architecture}", valid, read,
                 lambda data: deepsic_format.header_size(label_bytes),
                 {"version": (4, 1), "model": (5, 4), "height": (9, 2), "width": (11, 2),
                  **({"label": (13, label_bytes)} if label_bytes else {})},
@@ -205,7 +205,8 @@ def _r2i_declared(data: bytes) -> Optional[Tuple[int, int]]:
   return struct.unpack_from(">HH", data, 9) if len(data) >= 13 else None
 
 
-def r2i_target(codec_path: Path, name: str, entropy_coded: bool = False) -> Target:
+def r2i_target(codec_path: Path, name: str, entropy_coded: bool | str = False) -> Target:
+  """`entropy_coded`: True (adaptive) or "learned" (a bit_model.npz beside the codec)."""
   codec = R2ICodec(codec_path, max_pixels=MAX_PIXELS)
   valid = tuple(codec.compress(smooth_image(*shape, seed=seed), entropy_coded=entropy_coded)
                 for seed, shape in enumerate([(1, 1), (40, 72)]))

@@ -1,12 +1,13 @@
 """The decoders' fuzz harness, for as long as asked: the CI fuzz tests' mutations, unbounded.
 
   python -m tests.fuzz_decoders --minutes 20 [--output runs/fuzz/summary.json]
+                                [--readers r2i-learned,ir2i-learned]
 
-Exports tiny DeepSIC (pre and post), R2I and IR2I codecs to a temporary folder, then
-feeds each reader (and the image reader) batches of hypothesis-drawn damaged inputs in
-turn until the time is up. Prints how many inputs each took and how they ended
-(decoded or refused in one line); any other ending stops the run with hypothesis'
-smallest failing input and exit status 1.
+Exports tiny DeepSIC (pre and post), R2I and IR2I codecs (with tiny learned bit models)
+to a temporary folder, then feeds each reader (and the image reader; or those named by
+--readers) batches of hypothesis-drawn damaged inputs in turn until the time is up.
+Prints how many inputs each took and how they ended (decoded or refused in one line);
+any other ending stops the run with hypothesis' smallest failing input and exit status 1.
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ from typing import Counter, Dict, List
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compression_eval.errors import ArgumentParser, run_cli
+from compression_eval.errors import ArgumentParser, UserError, run_cli
 from compression_eval.fileio import atomic_write_text
 from deepsic_tf.codec import export as export_deepsic
+from r2i_tf.bit_model import FILE_NAME
 from r2i_tf.codec import export as export_r2i
-from tests.deepsic_fixtures import tiny_model
+from tests.deepsic_fixtures import tiny_hyperprior_model, tiny_model
 from tests.fuzz_cases import Target, deepsic_target, image_target, mutations, outcome, r2i_target
-from tests.r2i_fixtures import tiny_ir2i, tiny_r2i
+from tests.r2i_fixtures import tiny_bit_model, tiny_ir2i, tiny_r2i
 
 BATCH = 200  # inputs per hypothesis run; each run draws afresh
 
@@ -36,13 +38,20 @@ def targets(folder: Path) -> List[Target]:
   """Every reader, on freshly exported tiny models."""
   for architecture in ("pre", "post"):
     export_deepsic(tiny_model(architecture), str(folder / architecture))
+  export_deepsic(tiny_hyperprior_model(), str(folder / "hyperprior"))
   export_r2i(tiny_r2i("decoding"), str(folder / "r2i"))
   export_r2i(tiny_ir2i(), str(folder / "ir2i"))
+  for coder in ("r2i", "ir2i"):  # found beside the codec for "learned" files alone
+    tiny_bit_model(folder / coder).save(folder / coder / FILE_NAME)
   (folder / "images").mkdir()
   return [deepsic_target(folder / "pre"), deepsic_target(folder / "post"),
+          deepsic_target(folder / "hyperprior", "deepsic-hyperprior"),
           r2i_target(folder / "r2i", "r2i"),
           r2i_target(folder / "r2i", "r2i-entropy-coded", entropy_coded=True),
-          r2i_target(folder / "ir2i", "ir2i"), image_target(folder / "images")]
+          r2i_target(folder / "r2i", "r2i-learned", entropy_coded="learned"),
+          r2i_target(folder / "ir2i", "ir2i"),
+          r2i_target(folder / "ir2i", "ir2i-learned", entropy_coded="learned"),
+          image_target(folder / "images")]
 
 
 def fuzz_batch(target: Target, counts: Counter) -> None:
@@ -61,11 +70,19 @@ def main(argv: List[str] | None = None) -> int:
   parser = ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--minutes", type=float, default=20.0)
   parser.add_argument("--output", help="JSON summary to write")
+  parser.add_argument("--readers", help="comma-separated reader names to fuzz (default all), "
+                      "e.g. r2i-learned,ir2i-learned")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   sys.stdout.reconfigure(line_buffering=True)
   counts: Dict[str, Counter] = collections.defaultdict(collections.Counter)
   with tempfile.TemporaryDirectory() as folder:
     readers = targets(Path(folder))
+    if args.readers:
+      chosen = args.readers.split(",")
+      unknown = set(chosen) - {target.name for target in readers}
+      if unknown:
+        raise UserError(f"no reader named {', '.join(sorted(unknown))}")
+      readers = [target for target in readers if target.name in chosen]
     started = time.monotonic()
     deadline = started + 60 * args.minutes
     while time.monotonic() < deadline:

@@ -54,3 +54,42 @@ def ir2i_exported(tmp_path_factory) -> Path:
   path = tmp_path_factory.mktemp("ir2i_export") / "codec"
   export(tiny_ir2i(), str(path))
   return path
+
+
+def tiny_bit_model(codec_path: Path, seed: int = 0):
+  """A learned bit model for the codec at `codec_path`, from random float weights: its
+  probabilities are skewed enough to test coding, not to save bits."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from r2i_tf import bit_contexts  # pylint: disable=import-outside-toplevel
+  from r2i_tf.bit_model import BitModel  # pylint: disable=import-outside-toplevel
+  from r2i_tf.serving_client import ServingClient  # pylint: disable=import-outside-toplevel
+  client = ServingClient.from_saved_model(codec_path)
+  stages, bits = client.config.stages, client.coder_config.bits_per_block
+  inputs = bit_contexts.earlier_size(bits, stages) + bit_contexts.above_size(bits)
+  rng = np.random.default_rng(seed)
+  weights = [rng.normal(0, 0.1, (inputs, 16)), rng.normal(0, 0.1, 16),
+             rng.normal(0, 1.0, (16, bits)), rng.normal(0, 0.5, bits), rng.normal(1, 0.2, bits)]
+  calibration = rng.integers(-1, 2, (256, inputs)).astype(np.int8)
+  return BitModel.quantise(weights, stages, [client.model_id], calibration)
+
+
+def _with_bit_model(codec_path: Path, folder: Path) -> Path:
+  """A copy of a codec SavedModel with a tiny bit model in its folder."""
+  import shutil  # pylint: disable=import-outside-toplevel
+  from r2i_tf.bit_model import FILE_NAME  # pylint: disable=import-outside-toplevel
+  path = folder / "codec"
+  shutil.copytree(codec_path, path)
+  tiny_bit_model(codec_path).save(path / FILE_NAME)
+  return path
+
+
+@pytest.fixture(scope="session")
+def r2i_learned(r2i_exported, tmp_path_factory) -> Path:
+  """The tiny R2I codec with a learned bit model beside it (bit_model.npz)."""
+  return _with_bit_model(r2i_exported, tmp_path_factory.mktemp("r2i_learned"))
+
+
+@pytest.fixture(scope="session")
+def ir2i_learned(ir2i_exported, tmp_path_factory) -> Path:
+  """The tiny IR2I codec with a learned bit model beside it."""
+  return _with_bit_model(ir2i_exported, tmp_path_factory.mktemp("ir2i_learned"))

@@ -25,17 +25,22 @@ EXAMPLES = 60
 
 
 @pytest.fixture(scope="session")
-def fuzz_targets(exported, r2i_exported, ir2i_exported, tmp_path_factory) -> Dict[str, Target]:
+def fuzz_targets(exported, hyperprior_exported, r2i_exported, ir2i_exported, r2i_learned,
+                 ir2i_learned, tmp_path_factory) -> Dict[str, Target]:
   targets = [deepsic_target(exported["pre"]), deepsic_target(exported["post"]),
+             deepsic_target(hyperprior_exported, "deepsic-hyperprior"),
              r2i_target(r2i_exported, "r2i"),
              r2i_target(r2i_exported, "r2i-entropy-coded", entropy_coded=True),
+             r2i_target(r2i_learned, "r2i-learned", entropy_coded="learned"),
              r2i_target(ir2i_exported, "ir2i"),
+             r2i_target(ir2i_learned, "ir2i-learned", entropy_coded="learned"),
              image_target(tmp_path_factory.mktemp("fuzz_images"))]
   return {target.name: target for target in targets}
 
 
-@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-post", "r2i", "r2i-entropy-coded",
-                                  "ir2i", "images"])
+@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-post", "deepsic-hyperprior", "r2i",
+                                  "r2i-entropy-coded", "r2i-learned", "ir2i", "ir2i-learned",
+                                  "images"])
 def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
   target = fuzz_targets[name]
 
@@ -50,18 +55,23 @@ def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
   check()
 
 
-def test_every_cut_of_a_deepsic_file_is_refused(fuzz_targets):
-  target = fuzz_targets["deepsic-pre"]
+@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-hyperprior"])
+def test_every_cut_of_a_deepsic_file_is_refused(fuzz_targets, name):
+  target = fuzz_targets[name]
   data = target.valid[-1]
   assert outcome(target, data) == "decoded"
   assert {outcome(target, data[:length]) for length in range(len(data))} == {"refused"}
 
 
-@pytest.mark.parametrize("name", ["r2i", "r2i-entropy-coded", "ir2i"])
+@pytest.mark.parametrize("name", ["r2i", "r2i-entropy-coded", "r2i-learned", "ir2i",
+                                  "ir2i-learned"])
 def test_every_cut_of_an_r2i_file_decodes_its_complete_stages_or_is_refused(
-    fuzz_targets, r2i_exported, ir2i_exported, name):
-  codec = R2ICodec(ir2i_exported if name == "ir2i" else r2i_exported)
-  data = codec.compress(smooth_image(40, 72), entropy_coded=name == "r2i-entropy-coded")
+    fuzz_targets, r2i_exported, ir2i_exported, r2i_learned, ir2i_learned, name):
+  codec = R2ICodec({"r2i-learned": r2i_learned, "ir2i": ir2i_exported,
+                    "ir2i-learned": ir2i_learned}.get(name, r2i_exported))
+  coding = {"r2i-entropy-coded": "adaptive", "r2i-learned": "learned",
+            "ir2i-learned": "learned"}.get(name, "raw")
+  data = codec.compress(smooth_image(40, 72), entropy_coded=coding)
   stages = codec.decode_stages(data)
   decoded_stages = []
   for length in range(len(data) + 1):

@@ -67,10 +67,11 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
   assert "`python train.py --x`" in readme and "0:02:05" in readme and "top1 0.25" in readme
   assert "![learning curve](learning_curve.png)" in readme and "on 64 center" in readme
   assert json.loads((folder / "summary.json").read_text())["wall_seconds"] == 125.0
-  assert "- Preset: `cpu`, 7 steps.\n" in readme
-  warmed = zoo.by_name("deepsic-post-q4")  # trained in two runs: the README says so
+  # Its transforms' run, then its prior's: the README says so.
+  assert "- Preset: `cpu`, 7 steps after its warm-up run's (the first command).\n" in readme
+  warmed = zoo.by_name("deepsic-post-q4")  # a warm-up, its transforms, its prior
   zoo.ship(warmed, run, tmp_path / "saved" / warmed.name, "python a && python b", 1.0)
-  assert "7 steps after its warm-up run's (the first command)" in (
+  assert "7 steps after 2 earlier runs' (the first 2 commands)" in (
       tmp_path / "saved" / warmed.name / "README.md").read_text()
   chained = dataclasses.replace(zoo.by_name("r2i-decoding"), trainer="deepsic")
   zoo.ship(chained, run, tmp_path / "saved" / "chained",
@@ -156,7 +157,12 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
     paper = zoo.training_commands(zoo.by_name(name), "d", "paper", tmp_path, tmp_path)
     assert len(paper) == 1 and "--init-coder" not in paper[0]
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
-  assert len(q4) == 2 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
+  assert len(q4) == 3 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
+  # At cpu, each DeepSIC chain ends by relearning the prior alone on whole images, from
+  # the run before it; at paper, one run from scratch.
+  prior_run = deepsic_train_cli.parse_args(q4[-1][2:])
+  assert prior_run.entropy_model_only and prior_run.patch_size == 224
+  assert prior_run.init == str(tmp_path / "deepsic-post-q4-transforms" / "model")
   names = [entry.name for entry in zoo.MODELS]
   for entry in zoo.MODELS:  # every model is trained after those it needs
     assert all(names.index(need) < names.index(entry.name) for need in entry.needs)
@@ -164,7 +170,7 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   assert "--steps" in zoo.training_commands(post, "d", "cpu", tmp_path, tmp_path)[-1]
   assert "--steps" not in zoo.training_commands(post, "d", "paper", tmp_path, tmp_path)[-1]
   # Rate points start from a trained neighbour; each pre-semantic model from its post one.
-  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-1]
+  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-2]
   assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2")
   points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
                   for flag in ("--filters", "--lambda")) for entry in

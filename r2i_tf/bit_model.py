@@ -1,0 +1,209 @@
+"""A learned probability model of a coder's bits, computed in exact integer arithmetic.
+
+The range coder needs the same CDF index for every bit at encoding and at decoding time,
+in any process, on any machine and with any thread count; one index off and the rest of
+the stage decodes to garbage. Float networks do not give that (the order of a sum
+changes its rounding), so the network is trained in float (`r2i_tf.bit_model_train`)
+and shipped as integers:
+
+  hidden = max(x @ W1 + b1, 0) // 2^shift, capped at ACTIVATION_MAX
+  logit  = hidden @ W2 + b2 + w_adaptive * a
+  index  = the number of thresholds <= logit
+
+where x are a block's int8 context inputs and a its adaptive inputs, one per bit
+(`r2i_tf.bit_contexts`), W1 and W2 int8-range weights, w_adaptive a weight per bit,
+and the thresholds the logits of the probability bins' edges k / BINS on the integer
+logit's scale, so that the index is floor(BINS * P(one)) of the float network
+up to its quantisation. The matmuls run as float32 BLAS on integer values: every
+partial sum is an integer below 2^24, which float32 holds exactly whatever the order
+of summation, and `BitModel` refuses weights for which that bound could fail.
+`reference_indexes` computes the same in int64 numpy, the definition the tests hold
+the fast path to.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Iterable, Optional, Sequence, Tuple
+
+import numpy as np
+
+from compression_eval.errors import UserError
+from compression_eval.fileio import atomic_write_bytes
+from r2i_tf import bit_contexts
+from r2i_tf.entropy import BINS
+
+FILE_NAME = "bit_model.npz"
+WEIGHT_MAX = 127
+ACTIVATION_MAX = 1023
+EXACT = 2**24  # float32 holds every integer of smaller magnitude
+ADAPTIVE_SCALE = 32.0  # the float network sees the adaptive inputs divided by this
+_SMALL = 2**16  # multiply-adds up to which `_exact_matmul` does without BLAS
+_ARRAYS = ("w_earlier", "w_above", "b1", "w2", "b2", "w_adaptive", "thresholds")
+
+
+@dataclasses.dataclass(frozen=True)
+class BitModel:
+  """The integer tables of one coder's bit model.
+
+  w_earlier (earlier_size, hidden) and w_above (above_size, hidden): W1's rows for the
+  two groups of context inputs; b1 (hidden,); w2 (hidden, bits); b2 (bits,); w_adaptive
+  (bits,): the weight of each bit's adaptive input on its logit; thresholds
+  (BINS - 1,) increasing; shift: the hidden layer's rescaling; stages: the coder's
+  stage count; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was
+  trained for, whose files it may code.
+  """
+  w_earlier: np.ndarray
+  w_above: np.ndarray
+  b1: np.ndarray
+  w2: np.ndarray
+  b2: np.ndarray
+  w_adaptive: np.ndarray
+  thresholds: np.ndarray
+  shift: int
+  stages: int
+  model_ids: tuple
+
+  def __post_init__(self):
+    bits, hidden = self.w2.shape[1], self.w2.shape[0]
+    shapes_fit = (
+        self.w_earlier.shape == (bit_contexts.earlier_size(bits, self.stages), hidden)
+        and self.w_above.shape == (bit_contexts.above_size(bits), hidden)
+        and self.b1.shape == (hidden,) and self.b2.shape == self.w_adaptive.shape == (bits,)
+        and self.thresholds.shape == (BINS - 1,) and 0 <= self.shift < 32)
+    weights = (self.w_earlier, self.w_above, self.w2)
+    if not (shapes_fit and all(np.abs(w).max(initial=0) <= WEIGHT_MAX for w in weights)
+            and np.all(np.diff(self.thresholds) >= 0)):
+      raise UserError("not a valid R2I bit model (inconsistent tables)")
+    first = np.abs(self.w_earlier).sum(0) + np.abs(self.w_above).sum(0)
+    if first.max() >= EXACT or ACTIVATION_MAX * np.abs(self.w2).sum(0).max() >= EXACT:
+      raise UserError("not a valid R2I bit model (its sums could exceed float32's integers)")
+
+  @property
+  def bits(self) -> int:
+    return self.w2.shape[1]
+
+  @classmethod
+  def quantise(cls, weights: Sequence[np.ndarray], stages: int, model_ids: Iterable[int],
+               calibration: np.ndarray) -> "BitModel":
+    """The integer model of a float network's [W1, b1, W2, b2, w_adaptive] (whose
+    adaptive inputs are the integer ones / ADAPTIVE_SCALE).
+
+    W1 and W2 are scaled by the largest powers of two that keep them within
+    WEIGHT_MAX; the hidden layer's shift makes the largest activation on `calibration`
+    (context inputs) fit ACTIVATION_MAX. A logit of the integer model is the float
+    logit times `scale`, so the bins' edges are the float edges times `scale`.
+    """
+    w1, b1, w2, b2, adaptive = (np.asarray(w, np.float64) for w in weights)
+    s1 = 2.0 ** np.floor(np.log2(WEIGHT_MAX / np.abs(w1).max()))
+    s2 = 2.0 ** np.floor(np.log2(WEIGHT_MAX / np.abs(w2).max()))
+    w1q = np.round(w1 * s1).astype(np.int8)
+    b1q = np.round(b1 * s1).astype(np.int64)
+    peak = np.maximum(calibration.astype(np.int64) @ w1q.astype(np.int64) + b1q, 0).max()
+    shift = max(0, int(np.ceil(np.log2(max(peak, 1) / ACTIVATION_MAX))))
+    scale = s1 * s2 / 2.0**shift
+    edges = np.arange(1, BINS) / BINS
+    earlier = bit_contexts.earlier_size(w2.shape[1], stages)
+    return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:], b1=b1q,
+               w2=np.round(w2 * s2).astype(np.int8), b2=np.round(b2 * scale).astype(np.int64),
+               w_adaptive=np.round(adaptive * scale / ADAPTIVE_SCALE).astype(np.int64),
+               thresholds=np.ceil(np.log(edges / (1 - edges)) * scale).astype(np.int64),
+               shift=shift, stages=stages, model_ids=tuple(int(i) for i in model_ids))
+
+  @functools.cached_property
+  def _floats(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """w_earlier, w_above and w2 as float32, for `_exact_matmul`."""
+    return tuple(w.astype(np.float32) for w in (self.w_earlier, self.w_above, self.w2))
+
+  def earlier_part(self, inputs: np.ndarray) -> np.ndarray:
+    """x @ W1 + b1 (N, hidden) int64 over the earlier-stage inputs (N, earlier_size)."""
+    return _exact_matmul(inputs, self._floats[0]) + self.b1
+
+  def above_part(self, inputs: np.ndarray) -> np.ndarray:
+    """x @ W1 (N, hidden) int64 over the above-row inputs (N, above_size)."""
+    return _exact_matmul(inputs, self._floats[1])
+
+  def bins(self, first: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
+    """CDF indexes (N, bits) int32 from the first layer's sums (N, hidden) and the
+    adaptive inputs (N or 1, bits)."""
+    hidden = np.minimum(np.maximum(first, 0) >> self.shift, ACTIVATION_MAX)
+    logits = _exact_matmul(hidden, self._floats[2]) + self.b2 + self.w_adaptive * adaptive
+    return np.searchsorted(self.thresholds, logits, side="right").astype(np.int32)
+
+  def indexes(self, context: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
+    """CDF indexes (N, bits) of blocks' whole context inputs (N, earlier + above size)
+    and adaptive inputs (N, bits)."""
+    earlier = self.w_earlier.shape[0]
+    return self.bins(self.earlier_part(context[:, :earlier])
+                     + self.above_part(context[:, earlier:]), adaptive)
+
+  def reference_indexes(self, context: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
+    """`indexes` in int64 arithmetic alone: the definition, slow."""
+    w1 = np.concatenate([self.w_earlier, self.w_above]).astype(np.int64)
+    first = context.astype(np.int64) @ w1 + self.b1
+    hidden = np.minimum(np.maximum(first, 0) // 2**self.shift, ACTIVATION_MAX)
+    logits = (hidden @ self.w2.astype(np.int64) + self.b2
+              + self.w_adaptive * adaptive.astype(np.int64))
+    return (logits[..., np.newaxis] >= self.thresholds).sum(-1).astype(np.int32)
+
+  def check_coder(self, model_id: int, stages: int, bits: int) -> None:
+    """Refuses to code the bits of a coder the model was not trained for."""
+    if model_id not in self.model_ids or (stages, bits) != (self.stages, self.bits):
+      raise UserError(f"the bit model is not for this R2I model (id {model_id:08x}, "
+                      f"{stages} stages of {bits} bits per block)")
+
+  def save(self, path: str | Path) -> None:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{name: getattr(self, name) for name in _ARRAYS},
+                        shift=self.shift, stages=self.stages,
+                        model_ids=np.array(self.model_ids, np.int64))
+    atomic_write_bytes(path, buffer.getvalue())
+
+  @classmethod
+  def load(cls, path: str | Path) -> "BitModel":
+    """The model in a bit_model.npz, or a one-line `UserError`."""
+    try:
+      with np.load(path, allow_pickle=False) as tables:
+        arrays = {name: tables[name] for name in _ARRAYS}
+        scalars = {name: int(tables[name]) for name in ("shift", "stages")}
+        model_ids = tuple(int(i) for i in tables["model_ids"])
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
+            zlib.error) as error:
+      raise UserError(f"{path} is not an R2I bit model ({type(error).__name__})") from None
+    integer = {"w_earlier", "w_above", "w2"}  # int8; the others int64
+    if any(arrays[name].dtype != (np.int8 if name in integer else np.int64) for name in arrays):
+      raise UserError(f"{path} is not an R2I bit model (wrong table types)")
+    return cls(**arrays, **scalars, model_ids=model_ids)
+
+
+def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+  """inputs @ weights (float32 holding integers) as int64: exact while every sum stays
+  below 2^24 in magnitude, which `BitModel` checks for its tables, so the order of the
+  sums (BLAS kernels, threads) does not matter. Small products go through einsum's
+  single-threaded loop: on a busy machine a multi-threaded BLAS call waits milliseconds
+  for its threads, which thin images' decoders would pay thousands of times."""
+  inputs = inputs.astype(np.float32)
+  if inputs.size * weights.shape[1] <= _SMALL:
+    return np.einsum("nk,kh->nh", inputs, weights, optimize=False).astype(np.int64)
+  return (inputs @ weights).astype(np.int64)
+
+
+def ideal_bits(indexes: np.ndarray, bits: np.ndarray) -> float:
+  """-sum log2 P(bit) of bits under their CDF indexes: the rate a perfect coder spends."""
+  one = (indexes + 0.5) / BINS
+  return float(-np.sum(np.where(bits == 1, np.log2(one), np.log2(1.0 - one))))
+
+
+def find(model_id: int, folders: Sequence[Path]) -> Optional[BitModel]:
+  """The first bit model for coder `model_id` in `folders` (FILE_NAME in each), or None."""
+  for folder in folders:
+    path = Path(folder) / FILE_NAME
+    if path.is_file():
+      model = BitModel.load(path)
+      if model_id in model.model_ids:
+        return model
+  return None

@@ -1,0 +1,195 @@
+"""Trains a coder's learned bit model (`r2i_tf.bit_model`): codes, float training, integers.
+
+  python scripts/train_bit_model.py --model r2i-decoding --images 800 --steps 6000
+
+The coder encodes training images (an ImageNet-layout folder's training split; never
+Kodak) into every stage's bits; `r2i_tf.bit_contexts` turns them into what the decoder
+knows of each block and its 128 bits to predict; a two-layer network learns the bits'
+probabilities with the cross-entropy in bits, the rate an ideal coder would spend. Its
+weights are then quantised to integers (`BitModel.quantise`) and the rate of both, float
+and integer, is measured on held-out images, so the quantisation's cost is on record.
+The tables go beside the coder's weights (saved_models/NAME/bit_model.npz).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from compression_eval.datasets.image_folder import ImageFolderSource
+from compression_eval.errors import ArgumentParser, UserError, run_cli
+from compression_eval.images import read_rgb8
+from compression_eval.locations import shipped_models
+from compression_eval.model_lookup import codec_folder
+from r2i_tf import bit_contexts, entropy
+from r2i_tf.bit_model import ADAPTIVE_SCALE, FILE_NAME, BitModel, ideal_bits
+from r2i_tf.blocks import grid_shape
+from r2i_tf.family import FAMILY
+from r2i_tf.saved_codec import SavedCodec
+
+HIDDEN = 64
+
+
+def collect_codes(codec: SavedCodec, paths: Sequence[str], log_every: int = 100
+                  ) -> List[np.ndarray]:
+  """Every stage's bits of each image, as grids (stages, rows, cols, bits per block)."""
+  codes = []
+  start = time.perf_counter()
+  for count, path in enumerate(paths, start=1):
+    image = read_rgb8(path)
+    rows, cols = grid_shape(*image.shape[:2])
+    codes.append(codec.bits(image).reshape(codec.config.stages, rows, cols, -1))
+    if count % log_every == 0:
+      print(f"  coded {count}/{len(paths)} images ({time.perf_counter() - start:.0f} s)",
+            flush=True)
+  return codes
+
+
+def examples(codes: Sequence[np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Context inputs (N, inputs) int8, adaptive inputs (N, bits) int8 and target bits
+  (N, bits) uint8, one row per block and stage of every image."""
+  contexts, adaptives, targets = [], [], []
+  for grid in codes:
+    for stage in range(grid.shape[0]):
+      context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0])
+      contexts.append(context)
+      adaptives.append(adaptive)
+      targets.append(grid[stage].reshape(-1, grid.shape[-1]))
+  return np.concatenate(contexts), np.concatenate(adaptives), np.concatenate(targets)
+
+
+class _PerBit(tf.keras.layers.Layer):
+  """Each bit's adaptive input times a weight of its own (starting at 0)."""
+
+  def build(self, input_shape):
+    self.kernel = self.add_weight("kernel", shape=input_shape[-1:], initializer="zeros")
+
+  def call(self, inputs):
+    return inputs * self.kernel
+
+
+class FloatNetwork(tf.keras.Model):
+  """The network the integer one is quantised from: context -> ReLU layer -> logits, plus
+  each bit's adaptive input (divided by ADAPTIVE_SCALE) times a weight."""
+
+  def __init__(self, hidden: int, bits: int):
+    super().__init__()
+    self.first = tf.keras.layers.Dense(hidden, activation="relu")
+    self.second = tf.keras.layers.Dense(bits)
+    self.per_bit = _PerBit()
+
+  def call(self, inputs):
+    context, adaptive = inputs
+    return self.second(self.first(context)) + self.per_bit(adaptive / ADAPTIVE_SCALE)
+
+  def tables(self) -> List[np.ndarray]:
+    """[W1, b1, W2, b2, w_adaptive], as `BitModel.quantise` takes them."""
+    return [w.numpy() for w in (self.first.kernel, self.first.bias, self.second.kernel,
+                                self.second.bias, self.per_bit.kernel)]
+
+
+def _floats(context, adaptive, target):
+  return (tf.cast(context, tf.float32), tf.cast(adaptive, tf.float32)), tf.cast(target, tf.float32)
+
+
+def train(train_set: Tuple[np.ndarray, np.ndarray, np.ndarray], steps: int,
+          hidden: int = HIDDEN, batch: int = 256, learning_rate: float = 2e-3,
+          seed: int = 0) -> FloatNetwork:
+  """Adam on the cross-entropy, the learning rate decayed to a hundredth over `steps`."""
+  tf.keras.utils.set_random_seed(seed)
+  model = FloatNetwork(hidden, train_set[2].shape[1])
+  schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
+  model.compile(tf.keras.optimizers.Adam(schedule),
+                tf.keras.losses.BinaryCrossentropy(from_logits=True))
+  data = (tf.data.Dataset.from_tensor_slices(train_set).repeat()
+          .shuffle(16384, seed=seed).batch(batch).map(_floats))
+  epochs = 10
+  model.fit(data, steps_per_epoch=max(1, steps // epochs), epochs=epochs, verbose=2)
+  return model
+
+
+def float_bits(model: FloatNetwork, context: np.ndarray, adaptive: np.ndarray,
+               targets: np.ndarray) -> float:
+  """The rate (bits) of the float network's probabilities, unquantised."""
+  logits = model.predict((context.astype(np.float32), adaptive.astype(np.float32)),
+                         batch_size=4096, verbose=0)
+  one = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+  return float(-np.sum(np.where(targets == 1, np.log2(one), np.log2(1.0 - one))))
+
+
+def integer_bits(model: BitModel, context: np.ndarray, adaptive: np.ndarray,
+                 targets: np.ndarray, chunk: int = 4096) -> float:
+  """The rate (bits) of the integer model's CDF bins, computed a chunk of rows at a time."""
+  return sum(ideal_bits(model.indexes(context[i:i + chunk], adaptive[i:i + chunk]),
+                        targets[i:i + chunk]) for i in range(0, len(targets), chunk))
+
+
+def main(argv: List[str] | None = None) -> int:
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--model", required=True,
+                      help="a shipped R2I/IR2I name or a codec SavedModel folder")
+  parser.add_argument("--dataset", default="../shared/data/imagenette",
+                      help="ImageNet-layout folder; its train/ split is used")
+  parser.add_argument("--images", type=int, default=800, help="training images to code")
+  parser.add_argument("--held-out", type=int, default=100,
+                      help="further training-split images the rates are measured on")
+  parser.add_argument("--steps", type=int, default=8000)
+  parser.add_argument("--hidden", type=int, default=HIDDEN)
+  parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--output", help="bit_model.npz to write (default: beside the shipped "
+                      "model's weights, or in the codec folder)")
+  parser.add_argument("--codes", help="an .npz to keep the coded bits in (reused if present: "
+                      "its first --images + --held-out images)")
+  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+  started = time.perf_counter()
+  folder = codec_folder(FAMILY, args.model)
+  codec = SavedCodec(folder)
+  shipped = shipped_models() / args.model
+  output = Path(args.output or (shipped if (shipped / "config.json").is_file() else folder)
+                / FILE_NAME)
+
+  wanted = args.images + args.held_out
+  if args.codes and Path(args.codes).is_file():
+    with np.load(args.codes) as saved:
+      codes = [saved[key] for key in sorted(saved.files, key=lambda key: int(key[1:]))][:wanted]
+    if len(codes) < wanted:
+      raise UserError(f"{args.codes} holds {len(codes)} images' codes, fewer than {wanted}")
+  else:
+    source = ImageFolderSource.scan(args.dataset, "train")
+    if wanted > len(source):
+      raise UserError(f"{args.dataset}/train has {len(source)} images, fewer than {wanted}")
+    order = np.random.default_rng(args.seed).permutation(len(source))
+    paths = [source.paths[i] for i in order[:wanted]]
+    print(f"coding {len(paths)} images of {args.dataset}/train with {args.model}", flush=True)
+    codes = collect_codes(codec, paths)
+    if args.codes:
+      np.savez_compressed(args.codes, **{f"c{i}": grid for i, grid in enumerate(codes)})
+  held_codes = codes[len(codes) - args.held_out:]
+  held = examples(held_codes)
+  train_set = examples(codes[:len(codes) - args.held_out])
+  model = train(train_set, args.steps, args.hidden, seed=args.seed)
+  bit_model = BitModel.quantise(model.tables(), codes[0].shape[0],
+                                [codec.model_id], calibration=train_set[0][:50000])
+  total = held[2].size
+  rates = {"adaptive": sum(entropy.ideal_bits(stage.reshape(-1, stage.shape[-1]), grid.shape[2])
+                           for grid in held_codes for stage in grid) / total,
+           "float": float_bits(model, *held) / total,
+           "integer": integer_bits(bit_model, *held) / total}
+  bit_model.save(output)
+  summary = {"model": args.model, "dataset": f"{args.dataset}/train",
+             "images": args.images, "held_out": args.held_out, "steps": args.steps,
+             "hidden": args.hidden, "bits_per_bit_held_out": rates,
+             "bytes": output.stat().st_size,
+             "wall_seconds": round(time.perf_counter() - started)}
+  print(json.dumps(summary, indent=2))
+  print(f"wrote {output}")
+  return 0
+
+
+def entry_point() -> None:
+  run_cli(main)

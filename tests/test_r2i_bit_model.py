@@ -1,0 +1,172 @@
+"""The learned bit model: integer-exact indexes, exact and progressive round trips,
+decoding in a fresh one-thread process, and one-line refusals."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from compression_eval.errors import UserError
+from r2i_tf import bit_contexts, bitstream, learned_entropy
+from r2i_tf.bit_model import FILE_NAME, BitModel
+from r2i_tf.saved_codec import SavedCodec
+from tests.conftest import REPO_ROOT, smooth_image
+from tests.fuzz_cases import _r2i_reseal
+from tests.r2i_fixtures import tiny_bit_model
+from tests.test_deepsic_cli import _one_line_error, _run
+
+
+def test_integer_network_gives_the_int64_reference_indexes(r2i_exported):
+  model = tiny_bit_model(r2i_exported)
+  rng = np.random.default_rng(1)
+  grid = rng.integers(0, 2, (3, 5, 7, model.bits)).astype(np.uint8)
+  for stage in range(3):
+    context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], model.stages)
+    indexes = model.indexes(context, adaptive)
+    np.testing.assert_array_equal(indexes, model.reference_indexes(context, adaptive))
+    assert 0 <= indexes.min() and indexes.max() < 64 and len(np.unique(indexes)) > 10
+
+
+def test_decoder_rebuilds_the_encoders_inputs_row_by_row():
+  rng = np.random.default_rng(2)
+  current = rng.integers(0, 2, (4, 6, 128)).astype(np.uint8)
+  whole = bit_contexts.above_inputs(current)
+  adaptive = bit_contexts.adaptive_inputs(current)
+  earlier = rng.integers(0, 2, (2, 4, 6, 128)).astype(np.uint8)
+  earlier_whole = bit_contexts.earlier_inputs(earlier, 3).reshape(4, 6, -1)
+  for row in range(4):
+    np.testing.assert_array_equal(bit_contexts.earlier_rows(earlier, row, row + 1, 3),
+                                  earlier_whole[row])
+    hidden = current.copy()
+    hidden[row:] = 1 - hidden[row:]  # what the decoder has not decoded yet must not matter
+    np.testing.assert_array_equal(bit_contexts.above_row(hidden, row), whole[row])
+    ones = hidden[:row].sum(axis=(0, 1), dtype=np.int64)  # the decoder's running counts
+    np.testing.assert_array_equal(bit_contexts.adaptive_bins(ones, row * 6), adaptive[row])
+  assert not adaptive[0].any() and not whole[0].any()
+  np.testing.assert_array_equal(bit_contexts.earlier_rows(earlier, 1, 3, 3),
+                                earlier_whole[1:3].reshape(12, -1))
+
+
+@pytest.mark.parametrize("fixture", ["r2i_learned", "ir2i_learned"])
+def test_learned_files_decode_exactly_and_after_every_cut(request, fixture):
+  codec = SavedCodec(request.getfixturevalue(fixture))
+  image = smooth_image(70, 100)
+  raw, learned = codec.compress(image), codec.compress(image, entropy_coded="learned")
+  parsed = codec.parse(learned)
+  assert parsed.entropy_coded and parsed.learned
+  np.testing.assert_array_equal(codec.client.stage_bits(parsed),
+                                codec.client.stage_bits(codec.parse(raw)))
+  for stages in range(codec.first_code_stages, codec.config.stages + 1):
+    cut = bitstream.truncate(learned, stages)
+    assert cut == codec.compress(image, stages, entropy_coded="learned")
+    np.testing.assert_array_equal(codec.decompress(cut).image,
+                                  codec.decompress(bitstream.truncate(raw, stages)).image)
+
+
+def test_learned_files_decode_alike_in_a_fresh_one_thread_process(r2i_learned, tmp_path):
+  image = smooth_image(96, 130, seed=3)
+  Image.fromarray(image).save(tmp_path / "photo.png")
+  codec = SavedCodec(r2i_learned)
+  (tmp_path / "photo.r2i").write_bytes(codec.compress(image, entropy_coded="learned"))
+  environment = dict(os.environ, TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
+                     OMP_NUM_THREADS="1")
+  result = subprocess.run([sys.executable, "-m", "r2i_tf", "decompress", "--model",
+                           str(r2i_learned), str(tmp_path / "photo.r2i"),
+                           str(tmp_path / "out.png")], capture_output=True, text=True,
+                          timeout=300, cwd=REPO_ROOT, env=environment)
+  assert result.returncode == 0, result.stderr[-2000:]
+  np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")),
+                                codec.decompress((tmp_path / "photo.r2i").read_bytes()).image)
+
+
+def test_cli_codes_with_the_learned_model_and_refuses_without_one(r2i_learned, r2i_exported,
+                                                                  tmp_path):
+  Image.fromarray(smooth_image(40, 50)).save(tmp_path / "photo.png")
+  coded = _run("-m", "r2i_tf", "compress", "--model", str(r2i_learned), "--entropy-coding",
+               "learned", str(tmp_path / "photo.png"), str(tmp_path / "photo.r2i"))
+  assert coded.returncode == 0, coded.stderr[-2000:]
+  data = (tmp_path / "photo.r2i").read_bytes()
+  assert bitstream.parse(data, None, None).learned
+  # The same model without its bit_model.npz (the tiny codec's other copy) can neither
+  # write nor read such files.
+  _one_line_error(_run("-m", "r2i_tf", "compress", "--model", str(r2i_exported),
+                       "--entropy-coding", "learned", str(tmp_path / "photo.png"),
+                       str(tmp_path / "other.r2i")), "no learned bit model")
+  _one_line_error(_run("-m", "r2i_tf", "decompress", "--model", str(r2i_exported),
+                       str(tmp_path / "photo.r2i"), str(tmp_path / "out.png")),
+                  "no learned bit model")
+
+
+def test_bad_bit_models_and_flags_are_refused_in_one_line(r2i_learned, r2i_foreign, tmp_path):
+  codec = SavedCodec(r2i_learned)
+  data = codec.compress(smooth_image(40, 50), entropy_coded="learned")
+  # The learned flag without the entropy-coded one: a file no writer makes.
+  flags = bytearray(data)
+  flags[15] &= ~bitstream.ENTROPY_CODED
+  with pytest.raises(bitstream.BitstreamError, match="flags"):
+    bitstream.parse(_r2i_reseal(bytes(flags)), None, None)
+  # A bit model for another coder, or a damaged bit_model.npz.
+  with pytest.raises(UserError, match="not for this R2I model"):
+    SavedCodec(r2i_foreign).client.use_bit_model(codec.client.bit_model())
+  folder = tmp_path / "codec"
+  shutil.copytree(r2i_learned, folder)
+  (folder / FILE_NAME).write_bytes((folder / FILE_NAME).read_bytes()[:100])
+  with pytest.raises(UserError, match="is not an R2I bit model") as error:
+    SavedCodec(folder).decompress(data)
+  assert "\n" not in str(error.value)
+
+
+def test_a_damaged_stage_is_refused_in_one_line(r2i_learned):
+  codec = SavedCodec(r2i_learned)
+  model = codec.client.bit_model()
+  grid = np.random.default_rng(4).integers(0, 2, (1, 3, 4, model.bits)).astype(np.uint8)
+  payload = learned_entropy.encode_stage(model, grid)
+  np.testing.assert_array_equal(learned_entropy.decode_stage(model, payload, grid[:0], 3, 4),
+                                grid[0])
+  # The range decoder reads any bytes as some bits; coding them again shows the damage
+  # (not always: a prefix can be the whole code of other bits; the file's CRCs see cuts).
+  for damaged in (payload[::-1], b"", b"\xff" * len(payload), payload + b"\x00"):
+    with pytest.raises(UserError, match="does not decode") as error:
+      learned_entropy.decode_stage(model, damaged, grid[:0], 3, 4)
+    assert "\n" not in str(error.value)
+
+
+def test_saved_bit_model_loads_back_equal(r2i_exported, tmp_path):
+  model = tiny_bit_model(r2i_exported)
+  model.save(tmp_path / FILE_NAME)
+  loaded = BitModel.load(tmp_path / FILE_NAME)
+  for name in ("w_earlier", "w_above", "b1", "w2", "b2", "w_adaptive", "thresholds"):
+    np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
+  assert (loaded.shift, loaded.stages, loaded.model_ids) == (model.shift, model.stages,
+                                                             model.model_ids)
+
+
+def test_registry_names_the_learned_codec(r2i_learned):
+  from compression_zoo.registry import make_codec  # pylint: disable=import-outside-toplevel
+  codec = make_codec(f"r2i-learned:{r2i_learned}")
+  assert codec.name.endswith("-learned") and "learned bit model" in codec.description
+  roundtrips = codec.roundtrips(smooth_image(40, 50))
+  assert [point.setting for point in roundtrips] == [1, 2, 3]
+
+
+def test_thin_images_are_coded_column_by_column_and_decode_exactly(r2i_learned):
+  codec = SavedCodec(r2i_learned)
+  image = smooth_image(330, 20, seed=5)  # 11 x 1 blocks: coded transposed
+  data = codec.compress(image, entropy_coded="learned")
+  np.testing.assert_array_equal(codec.decompress(data).image,
+                                codec.decompress(codec.compress(image)).image)
+
+
+def test_bands_of_rows_change_no_byte(r2i_learned, monkeypatch):
+  model = SavedCodec(r2i_learned).client.bit_model()
+  grid = np.random.default_rng(6).integers(0, 2, (2, 5, 4, model.bits)).astype(np.uint8)
+  whole = learned_entropy.encode_stage(model, grid)
+  monkeypatch.setattr(learned_entropy, "BAND_BLOCKS", 8)  # bands of two rows
+  assert learned_entropy.encode_stage(model, grid) == whole
+  np.testing.assert_array_equal(learned_entropy.decode_stage(model, whole, grid[:1], 5, 4),
+                                grid[1])
