@@ -79,8 +79,7 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   one run from scratch."""
   transforms = _deepsic_transforms(architecture, quality)
   point = RATE_POINTS[quality - 1]
-  lambda_distortion = (point.pre_lambda or point.lambda_distortion if architecture == "pre"
-                       else point.lambda_distortion)
+  lambda_distortion = _deepsic_lambda(architecture, quality)
   return ZooModel(
       f"deepsic-{architecture}-q{quality}", "deepsic",
       _deepsic_flags(architecture, point.filters, lambda_distortion),
@@ -90,16 +89,22 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
       cpu_flags=PRIOR_RUN, warmup=transforms, warmup_at_cpu_only=True)
 
 
+def _deepsic_lambda(architecture: str, quality: int) -> float:
+  """A rate point's lambda1; the pre-semantic model's own where it has one."""
+  point = RATE_POINTS[quality - 1]
+  return (point.pre_lambda or point.lambda_distortion) if architecture == "pre" else (
+      point.lambda_distortion)
+
+
 def _deepsic_transforms(architecture: str, quality: int) -> ZooModel:
   """The run that trains a DeepSIC rate point's transforms and head, from a neighbour
   (`--init`, the shipped model) or from its warm-up."""
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
   start, steps, warmup = point.start, point.steps, None
-  lambda_distortion = point.lambda_distortion
+  lambda_distortion = _deepsic_lambda(architecture, quality)
   if architecture == "pre":
     start, steps = quality, PRE_STEPS
-    lambda_distortion = point.pre_lambda or lambda_distortion
   elif point.warmup:
     warmup_lambda, warmup_steps = point.warmup
     warmup = ZooModel(f"{name}-warmup", "deepsic",
@@ -112,7 +117,8 @@ def _deepsic_transforms(architecture: str, quality: int) -> ZooModel:
       (*_deepsic_flags(architecture, point.filters, lambda_distortion),
        *(("--init", "{models}/" + init) if init else ()),
        *(("--learning-rate", str(learning_rate)) if learning_rate else ())),
-      f"the run whose transforms and head {name} keeps", needs=(init,) if init else (), cpu_flags=("--steps", str(steps)), warmup=warmup)
+      f"the run whose transforms and head {name} keeps", needs=(init,) if init else (),
+      cpu_flags=("--steps", str(steps)), warmup=warmup)
 
 
 def _cpu_runs(name: str, flags: Tuple[str, ...], role: str, warmup_flags: Tuple[str, ...],

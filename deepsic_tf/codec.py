@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Tuple
 
 import tensorflow as tf
 
@@ -61,7 +60,7 @@ class CodecModule(tf.Module):
     self._hyperprior = model.hyperprior
     if self._hyperprior:
       self._hyper_analysis = model.hyper_analysis
-      self._integer_synthesis = hyperprior.IntegerSynthesis(model.hyper_synthesis)
+      self._integer_synthesis = model.integer_synthesis
       self.code_model = hyperprior.code_model(compression=True)
     self._class_names = list(config.class_names) or [str(i) for i in range(config.num_classes)]
 
@@ -97,15 +96,10 @@ class CodecModule(tf.Module):
       return self.entropy_model.compress(lattice)[0]
     side = self._hyper_analysis(features, training=False)
     side_string = self.entropy_model.compress(side)
-    indexes, means = self._code_parameters(tf.round(side), tf.shape(lattice)[1:3])
+    indexes, means = self._integer_synthesis.code_parameters(tf.round(side),
+                                                             tf.shape(lattice)[1:3])
     return bitstream.join_codes(side_string[0],
                                 self.code_model.compress(lattice, indexes, means)[0])
-
-  def _code_parameters(self, side: tf.Tensor, code_shape: tf.Tensor
-                       ) -> Tuple[tf.Tensor, tf.Tensor | None]:
-    """The integer h_s's scale indexes and means: the same in every process."""
-    return hyperprior.exact_parameters(self._integer_synthesis.parameters(side, code_shape),
-                                       self._config.bottleneck_channels, self.quantizer.levels)
 
   def _decode_features(self, parsed: bitstream.Parsed) -> tf.Tensor:
     stride = self._config.total_stride
@@ -117,7 +111,7 @@ class CodecModule(tf.Module):
     side_string, code_string = bitstream.split_codes(parsed.payload)
     side = self.entropy_model.decompress(side_string[tf.newaxis],
                                          hyperprior.side_shape(latent_shape))
-    indexes, means = self._code_parameters(side, latent_shape)
+    indexes, means = self._integer_synthesis.code_parameters(side, latent_shape)
     lattice = self.code_model.decompress(code_string[tf.newaxis], indexes, means)
     return self.quantizer.from_lattice(lattice)
 

@@ -30,7 +30,7 @@ NUM_SCALES = 64
 SCALE_MIN = 0.11
 SCALE_MAX = 64.0
 # The integer h_s: weights in steps of 2^-12, activations of 2^-10. A pre-activation is
-# a sum of at most 5 * 5 * 128 products of |activation| < 2^17 and |weight| < 2^17 (in
+# a sum of at most 3 * 3 * 64 products of |activation| < 2^17 and |weight| < 2^17 (in
 # steps), far inside float64's 2^53 exact integers.
 WEIGHT_BITS = 12
 ACTIVATION_BITS = 10
@@ -92,8 +92,12 @@ class IntegerSynthesis:
   training follows the weights) and rounds them to float64 tensors holding integers.
   """
 
-  def __init__(self, synthesis: tf.keras.Model):
+  def __init__(self, synthesis: tf.keras.Model, code_channels: int, levels: Tuple[int, int]):
+    """`code_channels` and `levels` (the B-bit lattice's lowest and highest code) are the
+    code's, whose parameters `code_parameters` gives."""
     self._layers = synthesis.layers[1:]
+    self._code_channels = code_channels
+    self._levels = levels
 
   def _integer_weights(self, layer: tf.keras.layers.Layer) -> Tuple[tf.Tensor, tf.Tensor]:
     kernel = tf.cast(layer.kernel, tf.float64)
@@ -116,6 +120,12 @@ class IntegerSynthesis:
     # Round half up to the nearest integer: floor((x + 2^(s-1)) / 2^s).
     bits = WEIGHT_BITS + ACTIVATION_BITS
     return _floor_shift(x + float(2**(bits - 1)), bits)[:, :code_shape[0], :code_shape[1]]
+
+  def code_parameters(self, side_code: tf.Tensor, code_shape: tf.Tensor
+                      ) -> Tuple[tf.Tensor, tf.Tensor | None]:
+    """`exact_parameters` of `parameters`: what the coder uses, the same in every process."""
+    return exact_parameters(self.parameters(side_code, code_shape), self._code_channels,
+                            self._levels)
 
 
 def _zero_upsample(x: tf.Tensor, stride: int) -> tf.Tensor:

@@ -119,7 +119,8 @@ class DeepSIC(tf.keras.Model):
       self.hyper_synthesis = hyperprior.hyper_synthesis(
           config.bottleneck_channels, config.hyper_channels,
           with_mean=config.entropy_model == "mean-scale")
-      self.integer_synthesis = hyperprior.IntegerSynthesis(self.hyper_synthesis)
+      self.integer_synthesis = hyperprior.IntegerSynthesis(
+          self.hyper_synthesis, config.bottleneck_channels, self.quantizer.levels)
     self._trackers = {name: tf.keras.metrics.Mean(name) for name in
                       ("loss", "bpp", "mse", "psnr", "cross_entropy")}
     self._top1 = tf.keras.metrics.SparseTopKCategoricalAccuracy(1, name="top1")
@@ -150,12 +151,11 @@ class DeepSIC(tf.keras.Model):
                       ) -> Tuple[tf.Tensor, tf.Tensor | None]:
     """(scale indexes, means or None) from h_s of the (noisy or rounded) side code, for a
     code of (h, w): float in training, the integer network's (what files use) when `exact`."""
-    channels, levels = self.config.bottleneck_channels, self.quantizer.levels
     if exact:
-      return hyperprior.exact_parameters(
-          self.integer_synthesis.parameters(side_code, code_shape), channels, levels)
+      return self.integer_synthesis.code_parameters(side_code, code_shape)
     parameters = self.hyper_synthesis(side_code)[:, :code_shape[0], :code_shape[1]]
-    return hyperprior.split_parameters(parameters, channels, levels)
+    return hyperprior.split_parameters(parameters, self.config.bottleneck_channels,
+                                       self.quantizer.levels)
 
   def _rate(self, features: tf.Tensor, lattice: tf.Tensor, training: bool
             ) -> Tuple[tf.Tensor, tf.Tensor]:

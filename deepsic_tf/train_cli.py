@@ -60,8 +60,8 @@ def parse_args(argv: List[str]):
                       help="per-stage factors, stage 1: 4|2, stage 2: 2|1, stages 3-4: 2|1")
   parser.add_argument("--entropy-model", choices=ENTROPY_MODELS, default=None,
                       help="how the code is entropy-coded: factorized (one distribution per "
-                      "channel) or hyperprior (a side code sets each element's scale; the "
-                      "default of the shipped models)")
+                      "channel; the shipped models), hyperprior (a side code sets each "
+                      "element's scale) or mean-scale (its scale and mean)")
   parser.add_argument("--entropy-model-only", action="store_true",
                       help="train only the entropy model of the --init model (f, g and h "
                       "frozen), e.g. a hyperprior on whole-image crops (--patch-size 224)")
@@ -154,7 +154,8 @@ def _run(args, output: Path, dataset: str):
       fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
                                                   verbose, backup_every, init,
                                                   args.entropy_model_only),
-      summary={"init": args.init, "entropy_model_only": args.entropy_model_only, "steps_per_epoch": min(preset.steps_per_epoch, preset.steps),
+      summary={"init": args.init, "entropy_model_only": args.entropy_model_only,
+               "steps_per_epoch": min(preset.steps_per_epoch, preset.steps),
                "curve_images": train.CURVE_BATCHES * preset.batch_size},
       report=lambda metrics: _validation(reference, preset.patch_size, dataset, metrics))
 

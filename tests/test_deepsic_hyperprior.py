@@ -37,7 +37,8 @@ def test_integer_synthesis_rounds_the_float_network():
   side = tf.round(tf.random.normal((2, 3, 5, 6)) * 3)
   rows, cols = 3 * hyperprior.HYPER_STRIDE - 1, 5 * hyperprior.HYPER_STRIDE - 1
   floats = synthesis(side).numpy()[:, :rows, :cols]
-  exact = hyperprior.IntegerSynthesis(synthesis).parameters(side, tf.constant([rows, cols]))
+  exact = hyperprior.IntegerSynthesis(synthesis, 8, (-32, 31)).parameters(
+      side, tf.constant([rows, cols]))
   exact = exact.numpy()
   expected = np.floor(floats + 0.5)
   assert exact.shape == (2, rows, cols, 8)
