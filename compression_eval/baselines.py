@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 import PIL
@@ -29,6 +29,7 @@ class PillowCodec:
   settings: Sequence[Setting]
   options: Callable[[Setting], Dict[str, Any]]  # Pillow save() options for a setting
   summary: str
+  extension: str  # of the files, with the dot
 
   @property
   def description(self) -> str:
@@ -44,6 +45,13 @@ class PillowCodec:
     Image.fromarray(image).save(buffer, format=self.pillow_format, **self.options(setting))
     return buffer.getvalue()
 
+  def decode(self, data: bytes) -> np.ndarray:
+    return decode_rgb8(data)
+
+  def files(self, image: np.ndarray) -> List[Tuple[Setting, bytes]]:
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    return [(setting, self.encode(image, setting)) for setting in self.settings]
+
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     image = np.ascontiguousarray(image, dtype=np.uint8)
     points = []
@@ -51,7 +59,7 @@ class PillowCodec:
       start = time.perf_counter()
       data = self.encode(image, setting)
       encoded = time.perf_counter()
-      reconstruction = decode_rgb8(data)
+      reconstruction = self.decode(data)
       decoded = time.perf_counter()
       points.append(Roundtrip(setting, 8 * len(data), reconstruction,
                               encoded - start, decoded - encoded))
@@ -63,7 +71,7 @@ def jpeg() -> PillowCodec:
   return PillowCodec(
       name="jpeg", pillow_format="JPEG", feature="jpg", settings=range(5, 100, 5),
       options=lambda quality: {"quality": quality, "subsampling": 2},
-      summary="JPEG (4:2:0, libjpeg quality 5-95)")
+      summary="JPEG (4:2:0, libjpeg quality 5-95)", extension=".jpg")
 
 
 # JPEG 2000 is rate-controlled: the setting is the target bpp, which OpenJPEG takes as a
@@ -82,7 +90,8 @@ def jpeg2000() -> PillowCodec:
       settings=JPEG2000_TARGET_BPP,
       options=lambda bpp: {"quality_mode": "rates", "quality_layers": [24.0 / bpp],
                            "irreversible": True, "mct": 1, "no_jp2": True},
-      summary="JPEG 2000 (OpenJPEG, 9/7 wavelet, YCbCr transform, target-rate layers)")
+      summary="JPEG 2000 (OpenJPEG, 9/7 wavelet, YCbCr transform, target-rate layers)",
+      extension=".j2k")
 
 
 def webp() -> PillowCodec:
@@ -90,7 +99,7 @@ def webp() -> PillowCodec:
   return PillowCodec(
       name="webp", pillow_format="WEBP", feature="webp", settings=range(0, 100, 5),
       options=lambda quality: {"quality": quality, "method": 4, "lossless": False},
-      summary="WebP (libwebp, lossy, method 4, quality 0-95)")
+      summary="WebP (libwebp, lossy, method 4, quality 0-95)", extension=".webp")
 
 
 def avif() -> PillowCodec:
@@ -98,4 +107,4 @@ def avif() -> PillowCodec:
   return PillowCodec(
       name="avif", pillow_format="AVIF", feature="avif", settings=range(0, 100, 10),
       options=lambda quality: {"quality": quality, "subsampling": "4:2:0", "speed": 6},
-      summary="AVIF (libavif, 4:2:0, speed 6, quality 0-90)")
+      summary="AVIF (libavif, 4:2:0, speed 6, quality 0-90)", extension=".avif")

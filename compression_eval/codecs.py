@@ -9,7 +9,7 @@ model packages.
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Protocol, Union
+from typing import List, Protocol, Tuple, Union
 
 import numpy as np
 
@@ -33,3 +33,15 @@ class Codec(Protocol):
 
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     """Codes a uint8 RGB image at every setting of this codec."""
+
+
+class FileCodec(Codec, Protocol):
+  """A codec that also hands over its files, for a figure that shows what a file decodes
+  to (DeepSIC's Fig. 5): `roundtrips` gives each setting's size and image, not its bytes."""
+  extension: str  # of its files, with the dot (".jpg")
+
+  def files(self, image: np.ndarray) -> List[Tuple[Setting, bytes]]:
+    """The file of a uint8 RGB image at every setting of this codec."""
+
+  def decode(self, data: bytes) -> np.ndarray:
+    """The uint8 RGB image (H, W, 3) that one of this codec's files decodes to."""

@@ -1,4 +1,5 @@
-"""Rate-distortion plots with matplotlib, written atomically as PNG.
+"""Plots with matplotlib, written atomically as PNG: rate-distortion curves, learning
+curves, curves side by side in panels, and labelled image crops in a grid.
 
 MS-SSIM is drawn in dB, -10 log10(1 - MS-SSIM), because near 1 the raw values crowd
 together; PSNR is drawn as it is. Published curves are dashed so they never pass for
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Sequence
+from typing import Mapping, Sequence, Tuple
 
 import matplotlib
 
@@ -24,6 +25,15 @@ _LABELS = {
     "ms-ssim": "MS-SSIM (dB)",
     "ssim": "SSIM",
 }
+
+
+def _save(figure: "matplotlib.figure.Figure", path: str | os.PathLike) -> None:
+  """Lays `figure` out, writes it to `path` as PNG (atomically) and closes it."""
+  figure.tight_layout()
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format="png")
+  plt.close(figure)
+  atomic_write_bytes(path, buffer.getvalue())
 
 
 def _axis_values(metric: str, values: np.ndarray) -> np.ndarray:
@@ -56,11 +66,7 @@ def plot_rd(curves: Sequence[RDCurve], metric: str, path: str | os.PathLike,
   axes.set_title(f"{title}: {kind.upper()} vs rate")
   axes.grid(True, alpha=0.3)
   axes.legend(fontsize=8)
-  figure.tight_layout()
-  buffer = io.BytesIO()
-  figure.savefig(buffer, format="png")
-  plt.close(figure)
-  atomic_write_bytes(path, buffer.getvalue())
+  _save(figure, path)
 
 
 # What a learning curve shows, by the first series a run's history has: a codec's
@@ -91,8 +97,45 @@ def plot_learning_curve(history_csv: str | os.PathLike, path: str | os.PathLike,
   bpp_axis.set_ylabel(right_label, color="C1")
   psnr_axis.set_title(title, fontsize=9)
   psnr_axis.grid(True, alpha=0.3)
-  figure.tight_layout()
-  buffer = io.BytesIO()
-  figure.savefig(buffer, format="png")
-  plt.close(figure)
-  atomic_write_bytes(path, buffer.getvalue())
+  _save(figure, path)
+
+
+# A panel's curves: label -> (x values, y values).
+Curves = Mapping[str, Tuple[Sequence[float], Sequence[float]]]
+
+
+def plot_panels(panels: Sequence[Tuple[str, Curves]], path: str | os.PathLike, xlabel: str,
+                ylabel: str, title: str) -> None:
+  """Panels side by side, each with its title and its curves (the same labels in the same
+  colours in every panel), each on its own y scale."""
+  figure, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), dpi=110,
+                              squeeze=False)
+  for axis, (panel_title, curves) in zip(axes[0], panels):
+    for colour, (label, (x, y)) in enumerate(curves.items()):
+      axis.plot(x, y, label=label, color=f"C{colour}", linewidth=1.1)
+    axis.set_title(panel_title, fontsize=9)
+    axis.set_xlabel(xlabel)
+    axis.grid(True, alpha=0.3)
+  axes[0][0].set_ylabel(ylabel)
+  axes[0][0].legend(fontsize=8)
+  figure.suptitle(title, fontsize=10)
+  _save(figure, path)
+
+
+def plot_crops(rows: Sequence[Sequence[Tuple[str, np.ndarray]]], path: str | os.PathLike,
+               title: str) -> None:
+  """Image crops in a grid, a row per sequence, each under its label, drawn at about one
+  screen pixel per image pixel (no smoothing), so that coding artefacts show as they are."""
+  count = max(len(row) for row in rows)
+  side = max(crop.shape[1] for row in rows for _, crop in row)
+  dpi = 100
+  figure, axes = plt.subplots(len(rows), count, squeeze=False, dpi=dpi,
+                              figsize=(count * (side + 12) / dpi, len(rows) * (side + 64) / dpi))
+  for axis in axes.flat:
+    axis.axis("off")
+  for row, axes_row in zip(rows, axes):
+    for (label, crop), axis in zip(row, axes_row):
+      axis.imshow(crop, interpolation="nearest")
+      axis.set_title(label, fontsize=7.5)
+  figure.suptitle(title, fontsize=9)
+  _save(figure, path)

@@ -117,8 +117,9 @@ def standard_callbacks(output: Path, steps: int,
 
 def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.data.Dataset,
         steps: int, steps_per_epoch: int, output: Path, strategy: tf.distribute.Strategy,
-        verbose: int = 1, backup_every: int = BACKUP_EVERY,
-        curve_batches: int = 0) -> Tuple[tf.keras.Model, Dict[str, float]]:
+        verbose: int = 1, backup_every: int = BACKUP_EVERY, curve_batches: int = 0,
+        callbacks: Sequence[tf.keras.callbacks.Callback] = ()
+        ) -> Tuple[tf.keras.Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
 
   A rerun after a kill resumes from the last backup, inside its epoch, so the run still
@@ -130,6 +131,8 @@ def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.
     val: a finite validation set.
     curve_batches: when positive, the first this many validation batches are measured
       after every epoch, for the learning curve in `history.csv`.
+    callbacks: the trainer's own, after the standard ones: a resumed run's step is
+      restored when they start.
   """
   steps_per_epoch = min(steps_per_epoch, steps)
   epochs = math.ceil(steps / steps_per_epoch)
@@ -138,8 +141,9 @@ def fit(build: Callable[[int], tf.keras.Model], train: tf.data.Dataset, val: tf.
   curve = val.take(curve_batches).cache() if curve_batches > 0 else None
   history = model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch,
                       validation_data=curve,
-                      callbacks=standard_callbacks(output, epochs * steps_per_epoch,
-                                                   backup_every), verbose=verbose)
+                      callbacks=[*standard_callbacks(output, epochs * steps_per_epoch,
+                                                     backup_every), *callbacks],
+                      verbose=verbose)
   if any(math.isnan(value) for value in history.history.get("loss", [])):
     raise UserError("training diverged (loss is NaN); try a lower learning rate")
   results = model.evaluate(val, verbose=0, return_dict=True)

@@ -7,7 +7,10 @@ Evaluates the models in saved_models/ (`compression_zoo.zoo`) and writes <out>/t
 (every table, the papers' figures beside ours, and which of the papers' findings hold at
 this scale), <out>/results.json, <out>/kodak/<curve>.json and the RD plots, and prints
 the tables. DeepSIC: Table I (Imagenette val) and Figures 6-7 (Kodak, against JPEG,
-JPEG 2000, WebP and AVIF); paper 2: Figure 3a, Table 1, Figure 5a and Table 2.
+JPEG 2000, WebP and AVIF); paper 2: Figure 3a, Table 1, Figure 5a and Table 2. Beside
+them, <out>/fig5_*.png (DeepSIC's Fig. 5: image parts at very low rates) and, from the
+training logs in --figure-4-logs, <out>/fig4_training_loss.png (R2I's Fig. 4)
+(`compression_zoo.figures`).
 
 With --train, every model missing from --models is first trained into <work-dir>/runs/
 with the command its README gives, and shipped into --models; --preset paper trains at
@@ -33,7 +36,7 @@ from compression_eval import shipped  # pylint: disable=wrong-import-position
 from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint: disable=wrong-import-position
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
 from compression_eval.locations import REPO, SHARED  # pylint: disable=wrong-import-position
-from compression_zoo import paper_tables, zoo  # pylint: disable=wrong-import-position
+from compression_zoo import figures, paper_tables, zoo  # pylint: disable=wrong-import-position
 
 ANCHORS = SHARED / "anchors" / "paper_tables"
 BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
@@ -81,6 +84,10 @@ def parse_args(argv: List[str]):
   parser.add_argument("--inpainting-fraction", type=float, default=0.25,
                       help="Table 1 on a seeded random sample of each image's blocks (default "
                       "a quarter, 2,304 of 9,216, to fit 30 minutes on 2 cores; 1 for all)")
+  parser.add_argument("--figure-4-logs", default=str(figures.FIGURE_4_LOGS),
+                      help="folder with full.json and decoding.json, the stage-loss logs of "
+                      "two R2I runs (scripts/train_r2i.py writes them as stage_losses.json) "
+                      "that Figure 4 draws")
   return parser.parse_args(argv)
 
 
@@ -339,6 +346,11 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
   }
 
 
+def render(results: Dict[str, object]) -> str:
+  """tables.md from results.json alone: the tables, then the figures."""
+  return paper_tables.render_report(results) + "\n" + figures.markdown(results["figures"])
+
+
 def main(argv: List[str] | None = None) -> int:
   args = parse_args(sys.argv[1:] if argv is None else argv)
   for flag, folder in (("--kodak-dir", args.kodak_dir), ("--imagenet-dir", args.imagenet_dir)):
@@ -366,10 +378,13 @@ def main(argv: List[str] | None = None) -> int:
       print(f"trained and shipped into {models}: {', '.join(only)}")
       return 0
   check_shipped(models, args.preset)
+  # Before the measurements, so that a broken training log fails at once, not at the end.
+  figure_4 = figures.draw_figure_4(Path(args.figure_4_logs), out)
 
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
   seconds, started = {}, time.perf_counter()
-  images = load_kodak(args.kodak_dir, data_dir=args.data_dir)[:args.limit]
+  kodak = load_kodak(args.kodak_dir, data_dir=args.data_dir)
+  images = kodak[:args.limit]
   accuracy = measure_accuracy(models, args.imagenet_dir)
   seconds["table_i"] = time.perf_counter() - started
   curves, per_image = measure_kodak(models, work / "exports", images, args.jobs, out,
@@ -388,6 +403,9 @@ def main(argv: List[str] | None = None) -> int:
                                 ir2i_direct=tables["figure_5a_direct"],
                                 stages=tables["r2i_stages"])
   pictures = plots(curves, out, len(images))
+  drawn = {"figure_5": figures.draw_figure_5(kodak, models, work / "exports", work, out),
+           "figure_4": figure_4}
+  seconds["figures"] = time.perf_counter() - started - sum(seconds.values())
   seconds["total"] = time.perf_counter() - started
   results = {
       "preset": args.preset, "kodak_images": len(images), "seconds": seconds,
@@ -398,10 +416,10 @@ def main(argv: List[str] | None = None) -> int:
       "weights": {model.name: shipped.weights_digest(models / model.name)
                   for model in zoo.MODELS if (models / model.name).is_dir()},
       "tables": {key: dataclasses.asdict(table) for key, table in tables.items()},
-      "findings": [vars(item) for item in found], "per_image": per_image}
+      "findings": [vars(item) for item in found], "figures": drawn, "per_image": per_image}
   # Through JSON first, so that tables.md is exactly what results.json renders to.
   results = json.loads(json.dumps(results, default=str))
-  report = paper_tables.render_report(results)
+  report = render(results)
   atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
   atomic_write_text(out / "tables.md", report)
   print(report)

@@ -20,8 +20,9 @@ from compression_eval import export_cache, shipped
 from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
-from deepsic_tf.presets import (CODE_CHANNELS, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
-                                REFERENCE_STEPS)
+from deepsic_tf.presets import PRESETS as DEEPSIC_PRESETS
+from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
+                                REFERENCE_RUN)
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
                             LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 
@@ -74,19 +75,22 @@ def _deepsic_flags(architecture: str, filters: int, lambda_distortion: float) ->
 
 
 def _deepsic(architecture: str, quality: int) -> ZooModel:
-  """A shipped DeepSIC model: at `cpu`, the run of its rate point (`_deepsic_transforms`)
-  with its prior relearned on whole images (`deepsic_tf.presets.PRIOR_RUN`); at `paper`,
-  one run from scratch."""
+  """A shipped DeepSIC model: at `cpu`, the run of its rate point (`_deepsic_transforms`),
+  then its prior relearned on whole images (`deepsic_tf.presets.PRIOR_RUN`), then its head
+  on Table I's crops (`HEAD_RUN`); at `paper`, one run from scratch."""
   transforms = _deepsic_transforms(architecture, quality)
   point = RATE_POINTS[quality - 1]
   lambda_distortion = _deepsic_lambda(architecture, quality)
+  name = f"deepsic-{architecture}-q{quality}"
+  flags = _deepsic_flags(architecture, point.filters, lambda_distortion)
+  prior = ZooModel(f"{name}-prior", "deepsic", flags,
+                   f"the run whose entropy model {name} keeps", needs=transforms.needs,
+                   cpu_flags=PRIOR_RUN, warmup=transforms, warmup_at_cpu_only=True)
   return ZooModel(
-      f"deepsic-{architecture}-q{quality}", "deepsic",
-      _deepsic_flags(architecture, point.filters, lambda_distortion),
+      name, "deepsic", flags,
       f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
       f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of Figures 6-7",
-      needs=transforms.needs,
-      cpu_flags=PRIOR_RUN, warmup=transforms, warmup_at_cpu_only=True)
+      needs=transforms.needs, cpu_flags=HEAD_RUN, warmup=prior, warmup_at_cpu_only=True)
 
 
 def _deepsic_lambda(architecture: str, quality: int) -> float:
@@ -215,7 +219,7 @@ MODELS: Tuple[ZooModel, ...] = (
     *(_deepsic("pre", point.quality) for point in RATE_POINTS),
     ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
              "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
-             cpu_flags=("--steps", str(REFERENCE_STEPS))),
+             cpu_flags=REFERENCE_RUN),
     *_R2I,
     *(ZooModel(f"inpainter-{network}", "r2i",
                ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
@@ -256,6 +260,34 @@ def training_commands(model: ZooModel, dataset: str, preset: str, runs: Path, mo
                      str(runs / model.name)]]
 
 
+def _flag_value(command: Sequence[str], flag: str, default: int) -> int:
+  return int(command[command.index(flag) + 1]) if flag in command else default
+
+
+def training_pixels(model: ZooModel) -> int:
+  """What a DeepSIC model's training saw at `cpu`, steps x batch x crop area, over every
+  run of its chain and of the shipped models it starts from: the budget the reference
+  classifier matches (`deepsic_tf.presets.REFERENCE_RUN`)."""
+  preset = DEEPSIC_PRESETS["cpu"]
+  total = 0
+  for command in training_commands(model, "folder:data", "cpu", Path("runs"), Path("models")):
+    crop = _flag_value(command, "--patch-size", preset.patch_size)
+    total += (_flag_value(command, "--steps", preset.steps)
+              * _flag_value(command, "--batch-size", preset.batch_size) * crop * crop)
+  return total + sum(training_pixels(by_name(name)) for name in model.needs)
+
+
+def _budget(model: ZooModel) -> List[str]:
+  """The reference's README line that sets its training beside the codecs'."""
+  if model.name != "deepsic-reference":
+    return []
+  codecs = [entry for entry in MODELS if entry.trainer == "deepsic" and entry.is_codec]
+  longest = max(codecs, key=training_pixels)
+  return [f"- Budget at `cpu` (steps x batch x crop, every run): {training_pixels(model):.3g} "
+          f"pixels, on Table I's 224x224 crops; the longest DeepSIC chain, {longest.name}'s "
+          f"(through the models it starts from), {training_pixels(longest):.3g}."]
+
+
 def load(folder: Path, trainer: str):
   """The Keras model in a run's model/ or a shipped folder."""
   return families.by_name(trainer).load_model(folder)
@@ -279,7 +311,7 @@ def _readme(model: ZooModel, summary: dict, command: str, wall_seconds: Optional
       + ({0: ".", 1: " after its warm-up run's (the first command)."}.get(
           earlier, f" after {earlier} earlier runs' (the first {earlier} commands).")),
       f"- Command: `{command}`",
-      f"- Wall time: {wall}.",
+      f"- Wall time: {wall}.", *_budget(model),
       f"- Validation at the end of training (float32 weights): {validation}.",
       "- Shipped as config.json and float16 weights (`compression_eval.shipped`); the figures "
       "in `reports/` are measured with these weights.",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from compression_eval.codecs import Roundtrip
+from deepsic_tf.family import FAMILY
 from deepsic_tf.saved_codec import SavedCodec
 
 
 class DeepSICEvalCodec:
   """One exported DeepSIC model, evaluated through its files."""
+  extension = FAMILY.extension
 
   def __init__(self, path: str, codec: Optional[SavedCodec] = None):
     """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`)."""
@@ -28,6 +30,13 @@ class DeepSICEvalCodec:
     self.description = (f"DeepSIC {config.architecture}-semantic, {config.filters} filters, "
                         f"{config.bottleneck_channels} code channels, subsampling "
                         f"{'x'.join(map(str, config.subsampling))}, model at {path}")
+
+  def files(self, image: np.ndarray) -> List[Tuple[str, bytes]]:
+    """The model's one file of `image`: one model is one setting."""
+    return [(self.name, self.codec.compress(image))]
+
+  def decode(self, data: bytes) -> np.ndarray:
+    return self.codec.decompress(data).image
 
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     start = time.perf_counter()

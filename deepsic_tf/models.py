@@ -121,6 +121,7 @@ class DeepSIC(tf.keras.Model):
           with_mean=config.entropy_model == "mean-scale")
       self.integer_synthesis = hyperprior.IntegerSynthesis(
           self.hyper_synthesis, config.bottleneck_channels, self.quantizer.levels)
+    self.prior_frozen = False  # `freeze_all_but("head")` keeps the prior as it is
     self._trackers = {name: tf.keras.metrics.Mean(name) for name in
                       ("loss", "bpp", "mse", "psnr", "cross_entropy")}
     self._top1 = tf.keras.metrics.SparseTopKCategoricalAccuracy(1, name="top1")
@@ -156,6 +157,33 @@ class DeepSIC(tf.keras.Model):
     parameters = self.hyper_synthesis(side_code)[:, :code_shape[0], :code_shape[1]]
     return hyperprior.split_parameters(parameters, self.config.bottleneck_channels,
                                        self.quantizer.levels)
+
+  def freeze_all_but(self, part: str) -> None:
+    """From now on `fit` trains only `part` (recompile after: `fit` keeps what was
+    trainable at compile time).
+
+    "entropy-model": f, g and h frozen (batch norm included), so the code, the pixels and
+    the classes stay as they are. "head": f, g and the entropy model frozen. Only Eq. 4's
+    lambda2 * L_sem depends on h, so this is the paper's objective over h's parameters:
+    the head of a model whose transforms have settled, at any crop size, with the bits
+    and the pixels of its files unchanged.
+    """
+    if part not in ("entropy-model", "head"):
+      raise ValueError(f"no part {part!r} to train alone")
+    frozen = ([self.analysis, self.synthesis, self.head] if part == "entropy-model" else
+              [self.analysis, self.synthesis,
+               *((self.hyper_analysis, self.hyper_synthesis) if self.hyperprior else ())])
+    for layer in frozen:
+      layer.trainable = False
+    self.prior_frozen = part == "head"
+
+  def _trained_variables(self) -> list:
+    """The trainable variables, less the prior's while it is frozen (a tf.Module's
+    variables have no `trainable` switch of their own)."""
+    if not self.prior_frozen:
+      return self.trainable_variables
+    prior = {variable.ref() for variable in self.prior.variables}
+    return [variable for variable in self.trainable_variables if variable.ref() not in prior]
 
   def _rate(self, features: tf.Tensor, lattice: tf.Tensor, training: bool
             ) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -227,7 +255,7 @@ class DeepSIC(tf.keras.Model):
     with tf.GradientTape() as tape:
       loss, values, logits = self._objective(images, labels, training=True)
       share = replica_share(loss)
-    variables = self.trainable_variables
+    variables = self._trained_variables()
     self.optimizer.apply_gradients(zip(tape.gradient(share, variables), variables))
     return self._update(values, labels, logits)
 

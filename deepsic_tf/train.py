@@ -90,23 +90,30 @@ def _model_for(config: DeepSICConfig) -> Model:
   return ReferenceClassifier(config) if config.architecture == "reference" else DeepSIC(config)
 
 
+# What a run trains: everything (Eq. 4 end to end), or one part of an --init model.
+TRAINED_PARTS = ("all", "entropy-model", "head")
+
+
 def build_model(config: DeepSICConfig, preset: Preset, steps: int,
-                init: Optional[Path] = None, entropy_model_only: bool = False) -> Model:
+                init: Optional[Path] = None, trained: str = "all") -> Model:
   """The compiled model; with `init`, starting from the weights of that model folder.
 
-  `entropy_model_only` freezes f, g and h (batch norm included): only the entropy model
-  learns, so the code, the pixels and the classes stay those of `init` and the run can
-  use whole-image crops at the cost of a forward pass (docs/deepsic_entropy_model.md:
+  `trained` "entropy-model" freezes f, g and h: only the entropy model learns, so the
+  run can use whole-image crops at the cost of a forward pass (docs/deepsic_entropy_model.md:
   a hyperprior learned on 64x64 patches, whose side code is then a single position,
-  does not carry over to whole images).
+  does not carry over to whole images). "head" freezes all but h, e.g. to train it at
+  the resolution Table I classifies at (docs/deepsic_accuracy.md); a head of other widths
+  than `init`'s starts fresh on `init`'s transforms and entropy model.
   """
+  if trained not in TRAINED_PARTS:
+    raise ValueError(f"trained must be one of {TRAINED_PARTS}, not {trained!r}")
   model = _model_for(config)
-  if entropy_model_only:
+  flag = f"--{trained}-only"
+  if trained != "all":
     if not isinstance(model, DeepSIC):
-      raise UserError("--entropy-model-only trains a codec's entropy model; the reference "
-                      "classifier has none")
+      raise UserError(f"{flag} trains a part of a codec; the reference classifier is none")
     if init is None:
-      raise UserError("--entropy-model-only needs --init: the model whose transforms it keeps")
+      raise UserError(f"{flag} needs --init: the model whose other parts it keeps")
   optimizer = tf.keras.optimizers.Adam(learning_rate_schedule(preset, steps))
   if isinstance(model, ReferenceClassifier):
     compile_reference(model, optimizer)
@@ -115,33 +122,43 @@ def build_model(config: DeepSICConfig, preset: Preset, steps: int,
   model(tf.zeros((1, preset.patch_size, preset.patch_size, 3)))  # creates the variables
   if init is not None:
     _assign_init(model, init)
-  if entropy_model_only:  # after the weights: freezing reorders `model.weights`
-    for part in (model.analysis, model.synthesis, model.head):
-      part.trainable = False
+  if trained != "all":  # after the weights: freezing reorders `model.weights`
+    model.freeze_all_but(trained)
     model.compile(optimizer=optimizer)  # `fit` restores what was trainable at compile time
   return model
 
 
-def _has_side_code(folder: Path) -> Optional[bool]:
-  """Whether the model in `folder` has a hyperprior; None where its config says nothing
-  (a weights-only folder, or not a codec)."""
+def _init_config(folder: Path) -> Optional[DeepSICConfig]:
+  """The config of the model in `folder`; None where it has none (a weights-only folder)."""
   try:
-    config = DeepSICConfig.from_json((folder / "config.json").read_text())
+    return DeepSICConfig.from_json((folder / "config.json").read_text())
   except (OSError, ValueError, TypeError, KeyError):
     return None
-  return None if config.architecture == "reference" else config.entropy_model != "factorized"
 
 
 def _assign_init(model: Model, init: Path) -> None:
-  """`init`'s weights; a model started from one with the other entropy model takes its
+  """`init`'s weights. A codec started from one with the other entropy model takes its
   transforms and head (the entropy model starts fresh: a hyperprior model's side code
-  networks and prior, or a factorized model's prior)."""
-  if isinstance(model, DeepSIC) and _has_side_code(init) not in (None, model.hyperprior):
-    source = load_model(init)
-    if isinstance(source, DeepSIC):
+  networks and prior, or a factorized model's prior); one with a head of other widths
+  takes all but the head, which starts fresh."""
+  source_config = _init_config(init)
+  if (isinstance(model, DeepSIC) and source_config is not None
+      and source_config.architecture != "reference"):
+    other_prior = (source_config.entropy_model != "factorized") != model.hyperprior
+    other_head = ((source_config.head_filters, source_config.head_units)
+                  != (model.config.head_filters, model.config.head_units))
+    if other_prior or other_head:
+      source = load_model(init)
+      parts = ["analysis", "synthesis"] + ([] if other_head else ["head"])
       try:
-        for part in ("analysis", "synthesis", "head"):
+        for part in parts:
           getattr(model, part).set_weights(getattr(source, part).get_weights())
+        if not other_prior:
+          for mine, theirs in zip(model.prior.variables, source.prior.variables):
+            mine.assign(theirs)
+          if model.hyperprior:
+            for part in ("hyper_analysis", "hyper_synthesis"):
+              getattr(model, part).set_weights(getattr(source, part).get_weights())
       except ValueError:
         raise UserError(f"--init: {init} has other widths than this model") from None
       return
@@ -151,15 +168,14 @@ def _assign_init(model: Model, init: Path) -> None:
 def fit(config: DeepSICConfig, preset: Preset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1,
         backup_every: int = training.BACKUP_EVERY, init: Optional[Path] = None,
-        entropy_model_only: bool = False) -> Tuple[Model, Dict[str, float]]:
+        trained: str = "all") -> Tuple[Model, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
 
   `init` starts a new run from a model folder's weights (a resumed run takes its backup);
-  `entropy_model_only` as in `build_model`.
+  `trained` as in `build_model`.
   """
-  return training.fit(lambda steps: build_model(config, preset, steps, init,
-                                                entropy_model_only), data.train,
-                      data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose,
+  return training.fit(lambda steps: build_model(config, preset, steps, init, trained),
+                      data.train, data.val, preset.steps, preset.steps_per_epoch, output, strategy, verbose,
                       backup_every, curve_batches=CURVE_BATCHES)
 
 

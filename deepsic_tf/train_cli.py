@@ -62,9 +62,18 @@ def parse_args(argv: List[str]):
                       help="how the code is entropy-coded: factorized (one distribution per "
                       "channel; the shipped models), hyperprior (a side code sets each "
                       "element's scale) or mean-scale (its scale and mean)")
-  parser.add_argument("--entropy-model-only", action="store_true",
-                      help="train only the entropy model of the --init model (f, g and h "
-                      "frozen), e.g. a hyperprior on whole-image crops (--patch-size 224)")
+  only = parser.add_mutually_exclusive_group()
+  only.add_argument("--entropy-model-only", action="store_true",
+                    help="train only the entropy model of the --init model (f, g and h "
+                    "frozen), e.g. a hyperprior on whole-image crops (--patch-size 224)")
+  only.add_argument("--head-only", action="store_true",
+                    help="train only the semantic head h of the --init model (f, g and the "
+                    "entropy model frozen: its files keep their bits and pixels), e.g. at "
+                    "Table I's 224x224; other --head-filters/--head-units start a fresh head")
+  parser.add_argument("--head-filters", type=int, default=None,
+                      help="channels of h's convolutions (preset default; paper: 128)")
+  parser.add_argument("--head-units", type=int, default=None,
+                      help="width of h's first fully connected layer (preset default; paper: 256)")
   parser.add_argument("--patch-size", type=int, help="square training patches (preset default)")
   parser.add_argument("--output", default="runs/deepsic", help="run folder")
   parser.add_argument("--kodak-dir", help="after training, report Kodak bpp / PSNR / MS-SSIM")
@@ -75,11 +84,11 @@ def parse_args(argv: List[str]):
 def _checked_output(args) -> Path:
   """The run folder, once the flags that need no TensorFlow are checked."""
   check_positive(args, ("steps", "batch_size", "patch_size", "bottleneck_channels", "filters",
-                        "learning_rate", "backup_every"))
+                        "head_filters", "head_units", "learning_rate", "backup_every"))
   args.subsampling = _subsampling(args.subsampling) if args.subsampling else None
   output = ensure_dir(args.output)
-  if args.entropy_model_only and not args.init:
-    raise UserError("--entropy-model-only needs --init: the model whose transforms it keeps")
+  if _trained(args) != "all" and not args.init:
+    raise UserError(f"--{_trained(args)}-only needs --init: the model whose other parts it keeps")
   if args.init and not Path(args.init).is_dir():
     raise UserError(f"--init: model folder not found: {args.init}")
   if args.kodak_dir and not Path(args.kodak_dir).is_dir():
@@ -87,6 +96,11 @@ def _checked_output(args) -> Path:
   if args.kodak_dir and args.architecture == "reference":
     raise UserError("--kodak-dir measures a codec; the reference classifier has none")
   return output
+
+
+def _trained(args) -> str:
+  """What the run trains (`deepsic_tf.train.TRAINED_PARTS`)."""
+  return ("entropy-model" if args.entropy_model_only else "head" if args.head_only else "all")
 
 
 def _dataset(args) -> str:
@@ -139,7 +153,8 @@ def _run(args, output: Path, dataset: str):
                               lambda_distortion=args.lambda_distortion,
                               lambda_semantic=args.lambda_semantic, subsampling=args.subsampling,
                               bottleneck_channels=args.bottleneck_channels, filters=args.filters,
-                              entropy_model=args.entropy_model)
+                              entropy_model=args.entropy_model,
+                              head_filters=args.head_filters, head_units=args.head_units)
   except ValueError as error:
     raise UserError(str(error)) from None
   reference = config.architecture == "reference"
@@ -153,8 +168,8 @@ def _run(args, output: Path, dataset: str):
               f"({data.info.num_classes} classes)"),
       fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
                                                   verbose, backup_every, init,
-                                                  args.entropy_model_only),
-      summary={"init": args.init, "entropy_model_only": args.entropy_model_only,
+                                                  _trained(args)),
+      summary={"init": args.init, "trained": _trained(args),
                "steps_per_epoch": min(preset.steps_per_epoch, preset.steps),
                "curve_images": train.CURVE_BATCHES * preset.batch_size},
       report=lambda metrics: _validation(reference, preset.patch_size, dataset, metrics))

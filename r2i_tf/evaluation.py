@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from compression_eval.codecs import Roundtrip
 from r2i_tf import bitstream
+from r2i_tf.family import FAMILY
 from r2i_tf.saved_codec import SavedCodec
 from r2i_tf.serving_client import Coding, coding_name
 
@@ -30,6 +31,7 @@ _CODINGS = {"raw": ("", "uncoded bits"),
 
 class R2IEvalCodec:
   """One exported R2I model, evaluated stage by stage through its files."""
+  extension = FAMILY.extension
 
   def __init__(self, path: str, entropy_coded: Coding = False,
                codec: Optional[SavedCodec] = None):
@@ -51,6 +53,18 @@ class R2IEvalCodec:
     self.description = (f"{kind}, {config.stages} stages of "
                         f"{self.codec.coder_config.bits_per_block} bits per 32x32 block, "
                         f"{coding}, model at {path}")
+
+  def files(self, image: np.ndarray) -> List[Tuple[int, bytes]]:
+    """For every stage count a file can hold: that file, as `--stages k` writes it (the
+    networks run once)."""
+    height, width = image.shape[:2]
+    bits = self.codec.bits(image)
+    client = self.codec.client
+    return [(stages, client.file(bits, height, width, stages, self.entropy_coded))
+            for stages in range(client.first_code_stages, client.config.stages + 1)]
+
+  def decode(self, data: bytes) -> np.ndarray:
+    return self.codec.decompress(data).image
 
   def roundtrips(self, image: np.ndarray) -> List[Roundtrip]:
     start = time.perf_counter()

@@ -46,6 +46,10 @@ class IR2I(ObjectiveModel):
     return self.coder.stages
 
   @property
+  def stage_losses(self) -> list:
+    return self.coder.stage_losses
+
+  @property
   def metrics(self) -> list:
     return ([self.loss_tracker, self.psnr_inpainting, self.psnr_first, self.psnr_last]
             + self.coder.binarizer_metrics)
@@ -88,6 +92,8 @@ class IR2I(ObjectiveModel):
     self.psnr_first.update_state(tf.reduce_mean(psnr[1]))
     self.psnr_last.update_state(tf.reduce_mean(psnr[-1]))
     self.coder.track_binarizers(coded)
+    if training:
+      self.coder.track_stage_losses(mse[1:])  # mse[0] is the inpainting's
     return loss
 
   def build_variables(self) -> None:

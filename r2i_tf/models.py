@@ -14,7 +14,8 @@ stage's output becomes the reconstruction P_s (paper 2, section 2 and Figure 1):
 The loss is Eq. 1 / Eq. 2, summed over stages; pixels are scaled to [-1, 1] inside.
 Besides the loss and PSNR, training reports each stage's binariser health
 (`r2i_tf.binarizer.health`): `abs_tanh_S` and `flips_S` for stage S, in the history
-and TensorBoard.
+and TensorBoard; and keeps each stage's training loss for `r2i_tf.stage_losses`
+(Figure 4).
 """
 from __future__ import annotations
 
@@ -58,6 +59,10 @@ class R2I(ObjectiveModel):
     self.abs_tanh = [tf.keras.metrics.Mean(name=f"abs_tanh_{s + 1}")
                      for s in range(config.stages)]
     self.flips = [tf.keras.metrics.Mean(name=f"flips_{s + 1}") for s in range(config.stages)]
+    # Each stage's training loss since the trainer last read them (`r2i_tf.train.
+    # StageLossLog`); not among `metrics`, which Keras resets every epoch and prints.
+    self.stage_losses = [tf.keras.metrics.Mean(name=f"stage_loss_{s + 1}")
+                         for s in range(config.stages)]
 
   @property
   def binarizer_metrics(self) -> list:
@@ -74,6 +79,11 @@ class R2I(ObjectiveModel):
       abs_tanh, flips = health(activation, code)
       self.abs_tanh[s].update_state(abs_tanh)
       self.flips[s].update_state(flips)
+
+  def track_stage_losses(self, losses: tf.Tensor) -> None:
+    """Adds each stage's loss of a training batch (stages,) to its mean; IR2I's too."""
+    for tracker, loss in zip(self.stage_losses, tf.unstack(losses)):
+      tracker.update_state(loss)
 
   def _reconstruction(self, outputs: List[tf.Tensor], previous: tf.Tensor) -> tf.Tensor:
     """P_s in [-1, 1] scale from the stage outputs so far (see the module docstring)."""
@@ -136,6 +146,8 @@ class R2I(ObjectiveModel):
     self.psnr_first.update_state(tf.reduce_mean(psnr[0]))
     self.psnr_last.update_state(tf.reduce_mean(psnr[-1]))
     self.track_binarizers(coded)
+    if training:
+      self.track_stage_losses(mse)
     return loss
 
   def build_variables(self) -> None:

@@ -6,7 +6,8 @@ scratch or from a trained coder and inpainter (`Parts`); the last two on 64x64 c
 bottom-right 32x32 is the block to code.
 
 A run lives in one output folder: `backup/` (BackupAndRestore), `logs/` (TensorBoard),
-`model/` (config and final weights), `codec/` (the codec SavedModel) and `summary.json`.
+`model/` (config and final weights), `codec/` (the codec SavedModel) and `summary.json`;
+a coder's run also logs each stage's training loss (`stage_losses.json`, Figure 4).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from compression_eval.datasets import classification_dataset, classification_pip
 from compression_eval import training
 from compression_eval.training import step_schedule
 from compression_eval.errors import UserError
+from compression_eval.fileio import atomic_write_text
+from r2i_tf import stage_losses
 from r2i_tf.config import PATCH_SIZE, InpainterConfig, IR2IConfig, R2IConfig
 from r2i_tf.inpainting import CONTEXT, InpaintingModel
 from r2i_tf.ir2i import IR2I
@@ -128,18 +131,67 @@ def build_model(config: AnyConfig, preset: TrainPreset, steps: int,
   return model
 
 
+class StageLossLog(tf.keras.callbacks.Callback):
+  """Every `every` steps, each stage's mean training loss over those steps (the model's
+  `stage_losses`, then reset): appended to <run>/stage_losses.json and written to
+  TensorBoard (<run>/logs/stage_losses, `stage_S`), for Figure 4 (`r2i_tf.stage_losses`).
+
+  The means are kept by the training step anyway and read once per `every` steps, so the
+  step does not slow down. A resumed run keeps what was logged up to its backup.
+  """
+
+  def __init__(self, output: Path, every: int):
+    super().__init__()
+    self.output, self.every = output, every
+    self.step = 0
+    self.log: Optional[stage_losses.StageLosses] = None
+    self.writer: Optional[tf.summary.SummaryWriter] = None  # on the chief only
+
+  def on_train_begin(self, logs=None) -> None:
+    self.step = int(self.model.optimizer.iterations.numpy())  # BackupAndRestore ran first
+    path = self.output / stage_losses.FILE
+    self.log = (stage_losses.read(path).until(self.step) if path.is_file() else
+                stage_losses.StageLosses.empty(self.every, len(self.model.stage_losses)))
+    if training.is_chief(self.model.distribute_strategy):
+      self.writer = tf.summary.create_file_writer(str(self.output / "logs" / "stage_losses"))
+    for tracker in self.model.stage_losses:
+      tracker.reset_state()
+
+  def on_train_batch_end(self, batch, logs=None) -> None:
+    self.step += 1
+    if self.step % self.every:
+      return
+    losses = [float(tracker.result()) for tracker in self.model.stage_losses]
+    for tracker in self.model.stage_losses:
+      tracker.reset_state()
+    if self.writer is None:
+      return
+    self.log = self.log.append(self.step, losses)
+    atomic_write_text(self.output / stage_losses.FILE, self.log.to_json() + "\n")
+    # Keras' TensorBoard callback records only on its own steps unless told otherwise.
+    with self.writer.as_default(step=self.step), tf.summary.record_if(True):
+      for stage, loss in enumerate(losses, start=1):
+        tf.summary.scalar(f"stage_{stage}", loss)
+
+  def on_train_end(self, logs=None) -> None:
+    if self.writer is not None:
+      self.writer.flush()
+
+
 def fit(config: AnyConfig, preset: TrainPreset, data: Data, output: Path,
         strategy: tf.distribute.Strategy, verbose: int = 1, parts: Parts = Parts(),
-        backup_every: int = training.BACKUP_EVERY,
-        shards: int = 1) -> Tuple[AnyModel, Dict[str, float]]:
+        backup_every: int = training.BACKUP_EVERY, shards: int = 1,
+        stage_loss_every: int = stage_losses.EVERY) -> Tuple[AnyModel, Dict[str, float]]:
   """Trains (or resumes) a run in `output`; returns the model and its validation metrics.
 
   `parts` start a new run (a resumed run takes its backup); each step runs as `shards`
-  shards of the batch.
+  shards of the batch. A coder's run logs each stage's loss every `stage_loss_every` steps
+  (`StageLossLog`).
   """
+  callbacks = [] if kind(config) == "inpainter" else [StageLossLog(output, stage_loss_every)]
   return training.fit(lambda steps: build_model(config, preset, steps, parts, shards),
                       data.train, data.val, preset.steps, preset.steps_per_epoch, output,
-                      strategy, verbose, backup_every)
+                      strategy, verbose, backup_every, callbacks=callbacks)
 
 
 def parse_config(text: str) -> AnyConfig:

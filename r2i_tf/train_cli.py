@@ -16,7 +16,9 @@ beyond its steps, with a new schedule of `--steps`.
 
 The run folder (--output, default runs/r2i-VARIANT) holds backup/ (kill the run and
 rerun the same command: it resumes), logs/ (TensorBoard), model/ (config and weights),
-codec/ (the codec SavedModel) and summary.json.
+codec/ (the codec SavedModel), summary.json and, for a coder, stage_losses.json: each
+stage's mean training loss every --stage-loss-every steps (paper 2, Figure 4;
+`r2i_tf.stage_losses`), also in TensorBoard under logs/stage_losses.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint
 from compression_eval.fileio import ensure_dir  # pylint: disable=wrong-import-position
 from compression_eval import training_cli  # pylint: disable=wrong-import-position
 from compression_eval.training_cli import add_common_flags, check_positive, with_flags  # pylint: disable=wrong-import-position
+from r2i_tf import stage_losses  # pylint: disable=wrong-import-position
 from r2i_tf.presets import PRESETS  # pylint: disable=wrong-import-position
 
 VARIANTS = ("residual", "prediction", "full", "decoding", "ir2i", "ir2i-separate")
@@ -68,6 +71,9 @@ def parse_args(argv: List[str]):
                       help="run each step as this many shards of the batch, side by side on "
                       "the CPU's cores (default: as many as the cores, on a CPU, with 8 "
                       "crops or more each; 1 on a GPU)")
+  parser.add_argument("--stage-loss-every", type=int, default=stage_losses.EVERY,
+                      help="steps between two entries of stage_losses.json, each stage's mean "
+                      f"training loss over those steps (default {stage_losses.EVERY})")
   add_common_flags(parser, "the initial weights, the binariser and the crops (32x32 "
                    "patches; 64x64 crops for inpainting)")
   return parser.parse_args(argv)
@@ -75,7 +81,8 @@ def parse_args(argv: List[str]):
 
 def _checked_output(args) -> Path:
   """The run folder, once the flags that need no TensorFlow are checked."""
-  check_positive(args, ("steps", "batch_size", "learning_rate", "backup_every"))
+  check_positive(args, ("steps", "batch_size", "learning_rate", "backup_every",
+                       "stage_loss_every"))
   inpainting = args.variant.startswith("ir2i")
   if args.inpainting_only and not inpainting:
     raise UserError("--inpainting-only trains the inpainting network of --variant ir2i or "
@@ -139,7 +146,8 @@ def _run(args, output: Path):
       inputs=f"{preset.batch_size} {size}x{size} crops"
              + (f" in {shards} shards side by side" if shards > 1 else ""),
       fit=lambda verbose, backup_every: train.fit(config, preset, data, output, strategy,
-                                                  verbose, parts, backup_every, shards),
+                                                  verbose, parts, backup_every, shards,
+                                                  args.stage_loss_every),
       summary={"init": {part: starts[part] or "scratch"
                         for part in train.PARTS[train.kind(config)]}, "shards": shards},
       report=lambda metrics: _validation(getattr(config, "stages", 0), size, metrics))

@@ -135,7 +135,7 @@ def test_entropy_model_only_training_leaves_the_transforms_and_head_as_they_were
   training.save_model(source, source.config.to_json(), tmp_path / "factorized")
   config = tiny_model("post", entropy_model="mean-scale").config
   model = train.build_model(config, PRESETS["quick"], 10, init=tmp_path / "factorized",
-                            entropy_model_only=True)
+                            trained="entropy-model")
   frozen = model.analysis.weights + model.synthesis.weights + model.head.weights
   before = {id(weight): weight.numpy().copy() for weight in frozen}
   side_before = [weight.numpy().copy() for weight in model.hyper_synthesis.weights]
@@ -146,4 +146,4 @@ def test_entropy_model_only_training_leaves_the_transforms_and_head_as_they_were
   assert any(np.abs(old - weight.numpy()).max() > 0
              for old, weight in zip(side_before, model.hyper_synthesis.weights))
   with pytest.raises(UserError, match="needs --init"):
-    train.build_model(config, PRESETS["quick"], 10, entropy_model_only=True)
+    train.build_model(config, PRESETS["quick"], 10, trained="entropy-model")

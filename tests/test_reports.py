@@ -1,7 +1,7 @@
 """reports/ and the README's results are what reports/results.json renders to.
 
 `scripts/reproduce_tables.py` writes results.json and renders tables.md from it alone
-(`paper_tables.render_report`); the README's results tables are copies of tables.md's. A
+(`reproduce_tables.render`); the README's results tables are copies of tables.md's. A
 number edited by hand in either, or a results.json regenerated without the Markdown,
 fails here.
 """
@@ -12,7 +12,7 @@ import re
 from typing import List
 
 from compression_eval import provenance
-from compression_zoo import paper_tables
+from compression_zoo import reproduce_tables
 from tests.conftest import REPO_ROOT
 
 REPORTS = REPO_ROOT / "reports"
@@ -28,7 +28,7 @@ def _table_rows(markdown: str) -> List[str]:
 
 
 def test_tables_md_is_what_results_json_renders_to():
-  assert paper_tables.render_report(_results()) == (REPORTS / "tables.md").read_text()
+  assert reproduce_tables.render(_results()) == (REPORTS / "tables.md").read_text()
 
 
 def test_the_readme_results_tables_are_tables_md_rows():

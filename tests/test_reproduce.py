@@ -67,11 +67,11 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
   assert "`python train.py --x`" in readme and "0:02:05" in readme and "top1 0.25" in readme
   assert "![learning curve](learning_curve.png)" in readme and "on 64 center" in readme
   assert json.loads((folder / "summary.json").read_text())["wall_seconds"] == 125.0
-  # Its transforms' run, then its prior's: the README says so.
-  assert "- Preset: `cpu`, 7 steps after its warm-up run's (the first command).\n" in readme
-  warmed = zoo.by_name("deepsic-post-q4")  # a warm-up, its transforms, its prior
+  # Its transforms' run, its prior's, then its head's: the README says so.
+  assert "- Preset: `cpu`, 7 steps after 2 earlier runs' (the first 2 commands).\n" in readme
+  warmed = zoo.by_name("deepsic-post-q4")  # a warm-up, its transforms, its prior, its head
   zoo.ship(warmed, run, tmp_path / "saved" / warmed.name, "python a && python b", 1.0)
-  assert "7 steps after 2 earlier runs' (the first 2 commands)" in (
+  assert "7 steps after 3 earlier runs' (the first 3 commands)" in (
       tmp_path / "saved" / warmed.name / "README.md").read_text()
   chained = dataclasses.replace(zoo.by_name("r2i-decoding"), trainer="deepsic")
   zoo.ship(chained, run, tmp_path / "saved" / "chained",
@@ -157,12 +157,14 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
     paper = zoo.training_commands(zoo.by_name(name), "d", "paper", tmp_path, tmp_path)
     assert len(paper) == 1 and "--init-coder" not in paper[0]
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
-  assert len(q4) == 3 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
+  assert len(q4) == 4 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
   # At cpu, each DeepSIC chain ends by relearning the prior alone on whole images, from
-  # the run before it; at paper, one run from scratch.
-  prior_run = deepsic_train_cli.parse_args(q4[-1][2:])
+  # the run before it, then the head alone on Table I's crops; at paper, one run from scratch.
+  prior_run, head_run = (deepsic_train_cli.parse_args(command[2:]) for command in q4[-2:])
   assert prior_run.entropy_model_only and prior_run.patch_size == 224
   assert prior_run.init == str(tmp_path / "deepsic-post-q4-transforms" / "model")
+  assert head_run.head_only and head_run.patch_size == 224
+  assert head_run.init == str(tmp_path / "deepsic-post-q4-prior" / "model")
   names = [entry.name for entry in zoo.MODELS]
   for entry in zoo.MODELS:  # every model is trained after those it needs
     assert all(names.index(need) < names.index(entry.name) for need in entry.needs)
@@ -170,7 +172,7 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   assert "--steps" in zoo.training_commands(post, "d", "cpu", tmp_path, tmp_path)[-1]
   assert "--steps" not in zoo.training_commands(post, "d", "paper", tmp_path, tmp_path)[-1]
   # Rate points start from a trained neighbour; each pre-semantic model from its post one.
-  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-2]
+  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-3]
   assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2")
   points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
                   for flag in ("--filters", "--lambda")) for entry in
@@ -342,17 +344,28 @@ def test_stage_health_flags_a_saturated_binariser_and_a_stage_that_adds_nothing(
   assert "smallest gain +0.05 dB (flat)" in found[-1].evidence
 
 
-def test_accuracy_may_fall_with_rate_only_within_its_binomial_interval():
+def test_table_i_findings_are_the_papers_rise_ceiling_and_approach():
   low, high = paper_tables.binomial_interval(0.5, 3925)
   assert low == pytest.approx(0.5 - 1.96 * math.sqrt(0.25 / 3925), abs=1e-4)
   assert high - 0.5 == pytest.approx(0.5 - low, abs=1e-6)  # symmetric at one half
   assert paper_tables.binomial_interval(0.0, 10)[0] == 0.0  # clamped to [0, 1]
   table = paper_tables.Table("", [], [], [])
-  for second, holds in ((0.49, True), (0.48, False)):  # the interval's lower end is 0.4844
-    accuracy_ = {"a": {"top1": 0.5, "images": 3925}, "b": {"top1": second, "images": 3925}}
+
+  def verdicts(lowest: float, highest: float, reference: float) -> list:
+    accuracy_ = {name: {"top1": top1, "images": 3925} for name, top1 in
+                 (("a", lowest), ("b", highest), ("deepsic-reference", reference))}
     found = paper_tables.findings(accuracy_, {"pre": ["a", "b"], "post": ["a", "b"]}, table,
                                   table, {})
-    assert [item.holds for item in found[:2]] == [holds, holds]
+    return [(item.claim.split(" (")[0], item.holds) for item in found[:5]]
+
+  # 3 points and apart beyond both intervals (+-0.015 each); within 5 of a reference whose
+  # interval the best compressed model stays below.
+  assert [holds for _, holds in verdicts(0.60, 0.64, 0.67)] == [True] * 5
+  rise, approach = verdicts(0.60, 0.625, 0.67)[:2]  # 2.5 points: too little
+  assert rise == ("Table I: pre-semantic accuracy rises with rate", False) and approach[1]
+  assert [holds for _, holds in verdicts(0.60, 0.64, 0.70)] == [True, False, True, False, True]
+  ceiling = verdicts(0.60, 0.64, 0.65)[4]  # 0.64 sits inside the reference's interval
+  assert ceiling == ("Table I: the uncompressed reference is the ceiling", False)
 
 
 def test_table_i_puts_the_papers_rates_beside_ours_in_order(anchors_dir):

@@ -1,0 +1,63 @@
+"""--head-only: Eq. 4 over h alone, on a model whose transforms and entropy model stay."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from compression_eval.errors import UserError
+from tests.deepsic_fixtures import tiny_model
+
+
+def _fit_a_few_steps(model) -> None:
+  images = tf.random.uniform((4, 32, 32, 3), seed=1)
+  labels = tf.constant([0, 1, 2, 3], tf.int32)
+  model.fit(tf.data.Dataset.from_tensors((images, labels)).repeat(3), verbose=0)
+
+
+@pytest.mark.parametrize("architecture", ["pre", "post"])
+def test_head_only_training_changes_the_head_and_nothing_the_files_depend_on(
+    architecture, tmp_path):
+  from compression_eval import training  # pylint: disable=import-outside-toplevel
+  from deepsic_tf import train  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
+  source = tiny_model(architecture, seed=3)
+  training.save_model(source, source.config.to_json(), tmp_path / "source")
+  model = train.build_model(source.config, PRESETS["quick"], 10, init=tmp_path / "source",
+                            trained="head")
+  for mine, theirs in zip(model.head.weights, source.head.weights):  # the head continues
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+  kept = model.analysis.weights + model.synthesis.weights + list(model.prior.variables)
+  before = [weight.numpy().copy() for weight in kept]
+  head_before = [weight.numpy().copy() for weight in model.head.trainable_weights]
+  _fit_a_few_steps(model)
+  for old, weight in zip(before, kept):  # batch norm's moving statistics included
+    np.testing.assert_array_equal(weight.numpy(), old)
+  assert all(np.abs(old - weight.numpy()).max() > 0
+             for old, weight in zip(head_before, model.head.trainable_weights))
+
+
+def test_a_head_of_other_widths_starts_fresh_on_the_init_transforms_and_prior(tmp_path):
+  from compression_eval import training  # pylint: disable=import-outside-toplevel
+  from deepsic_tf import train  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
+  source = tiny_model("post", seed=4)
+  training.save_model(source, source.config.to_json(), tmp_path / "source")
+  wider = tiny_model("post", head_filters=2 * source.config.head_filters,
+                     head_units=2 * source.config.head_units).config
+  model = train.build_model(wider, PRESETS["quick"], 10, init=tmp_path / "source",
+                            trained="head")
+  assert model.head.get_layer("fc1").units == 2 * source.config.head_units
+  images = tf.random.uniform((2, 32, 32, 3), seed=2)
+  (pixels, bits, _), (source_pixels, source_bits, _) = model(images), source(images)
+  np.testing.assert_array_equal(pixels.numpy(), source_pixels.numpy())  # f and g
+  np.testing.assert_array_equal(bits.numpy(), source_bits.numpy())  # f and the prior
+
+
+def test_head_only_needs_init_and_excludes_entropy_model_only(tmp_path):
+  from deepsic_tf import train_cli  # pylint: disable=import-outside-toplevel
+  with pytest.raises(UserError, match="--head-only needs --init"):
+    train_cli.main(["--head-only", "--output", str(tmp_path / "run")])
+  with pytest.raises(SystemExit):
+    train_cli.main(["--head-only", "--entropy-model-only", "--init", str(tmp_path),
+                    "--output", str(tmp_path / "run")])
