@@ -20,9 +20,8 @@ transforms), which docs/deepsic_accuracy.md discusses. Results go to OUTPUT.json
 from __future__ import annotations
 
 import argparse
-import json
 import dataclasses
-import math
+import json
 import statistics
 import sys
 import time
@@ -33,31 +32,16 @@ from common import REPO, write_json  # pylint: disable=wrong-import-order
 
 import tensorflow as tf  # pylint: disable=wrong-import-order
 
-from compression_eval.datasets import (  # pylint: disable=wrong-import-order
-    classification_dataset, classification_pipeline)
+from compression_zoo.paper_tables import binomial_interval  # pylint: disable=wrong-import-order
 from deepsic_ablation import WallClock  # pylint: disable=wrong-import-order
 from deepsic_tf import train  # pylint: disable=wrong-import-order
-from deepsic_tf.accuracy import accuracy  # pylint: disable=wrong-import-order
+from deepsic_tf.accuracy import accuracy, table_one_batches  # pylint: disable=wrong-import-order
 from deepsic_tf.config import DeepSICConfig  # pylint: disable=wrong-import-order
 from deepsic_tf.presets import PRESETS  # pylint: disable=wrong-import-order
 
 MODELS = ("deepsic-pre-q1", "deepsic-pre-q4", "deepsic-post-q1", "deepsic-post-q4")
 ARMS = {"head-64": 64, "head-224": 224}  # arm: its training crop
-CLASSIFY_SIZE = 224  # Table I's center crops
 BATCH = 16
-
-
-def validation_batches(dataset: str) -> tf.data.Dataset:
-  """All validation images as Table I classifies them (224x224 center crops), decoded once."""
-  val, _ = classification_dataset(dataset, "val")
-  batches = classification_pipeline(val, patch_size=CLASSIFY_SIZE, batch_size=32,
-                                    training=False, dtype=tf.uint8).cache()
-  return batches.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels))
-
-
-def interval(top1: float, count: int) -> float:
-  """Half the width of top-1's 95 % (normal) interval."""
-  return 1.96 * math.sqrt(top1 * (1.0 - top1) / count)
 
 
 def train_head(model_dir: Path, arm: str, seed: int, seconds: float, dataset: str,
@@ -122,14 +106,15 @@ def main() -> int:
   figures = (json.loads(json_path.read_text()) if json_path.is_file() else
              {"models": {}})
   figures.update(seconds=args.seconds, seeds=args.seeds)
-  batches = validation_batches(args.dataset)
+  batches = table_one_batches(args.dataset)
   for name in args.models.split(","):
     model_dir = REPO / "saved_models" / name
     shipped = accuracy(train.load_model(model_dir), batches)
     row = figures["models"].setdefault(name, {"arms": {}})
     row.update(shipped=shipped["top1"], bpp=shipped["bpp"])
     figures["images"] = shipped["images"]
-    figures["half_interval"] = interval(shipped["top1"], shipped["images"])
+    low, high = binomial_interval(shipped["top1"], shipped["images"])
+    figures["half_interval"] = (high - low) / 2
     for arm in args.arms.split(","):
       runs = []
       for seed in seeds:

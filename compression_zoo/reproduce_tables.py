@@ -41,7 +41,6 @@ from compression_zoo import figures, paper_tables, zoo  # pylint: disable=wrong-
 ANCHORS = SHARED / "anchors" / "paper_tables"
 BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
 # Table I classifies whole Imagenette images (224x224; center crops of larger ones).
-CLASSIFY_SIZE = 224
 # Figure 3a's two trained seeds of each variant; the first seeds are its curves.
 R2I_SEEDS = {variant: (f"r2i-{variant}", f"r2i-{variant}-seed1")
              for variant in ("residual", "prediction", "full", "decoding")}
@@ -142,13 +141,8 @@ def binariser_saturation(models: Path) -> Dict[str, List[float]]:
 
 def measure_accuracy(models: Path, imagenet_dir: str) -> Dict[str, dict]:
   """Table I: every DeepSIC model and the reference on the validation split."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from compression_eval.datasets import classification_dataset, classification_pipeline  # pylint: disable=import-outside-toplevel
-  from deepsic_tf.accuracy import accuracy  # pylint: disable=import-outside-toplevel
-  val, _ = classification_dataset(f"folder:{imagenet_dir}", "val")
-  batches = classification_pipeline(val, patch_size=CLASSIFY_SIZE, batch_size=32, training=False,
-                                    dtype=tf.uint8).cache()  # decoded once for all models
-  batches = batches.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels))
+  from deepsic_tf.accuracy import accuracy, table_one_batches  # pylint: disable=import-outside-toplevel
+  batches = table_one_batches(f"folder:{imagenet_dir}")
   return {model.name: accuracy(zoo.load(models / model.name, "deepsic"), batches)
           for model in zoo.MODELS if model.trainer == "deepsic"}
 

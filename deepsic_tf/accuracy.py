@@ -16,6 +16,20 @@ import tensorflow as tf
 from deepsic_tf.models import DeepSIC
 from deepsic_tf.reference import ReferenceClassifier
 
+CLASSIFY_SIZE = 224  # Table I's center crops
+
+
+def table_one_batches(dataset: str) -> tf.data.Dataset:
+  """A dataset spec's validation images as Table I classifies them: 224x224 center crops,
+  float in [0, 1], decoded once (cached) for every model measured on them."""
+  # Imported here: the datasets load only when a table is measured.
+  from compression_eval.datasets import (  # pylint: disable=import-outside-toplevel
+      classification_dataset, classification_pipeline)
+  val, _ = classification_dataset(dataset, "val")
+  batches = classification_pipeline(val, patch_size=CLASSIFY_SIZE, batch_size=32,
+                                    training=False, dtype=tf.uint8).cache()
+  return batches.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels))
+
 
 def accuracy(model: Union[DeepSIC, ReferenceClassifier], batches: tf.data.Dataset
              ) -> Dict[str, float]:
