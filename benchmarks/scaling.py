@@ -14,8 +14,9 @@ Trains nothing. It
 3. fits quality against log10 compute for every width with three budgets or more: a line,
    or a power law that levels off where an F-test supports its third parameter, and
    extrapolates it to the `paper` preset's compute with two intervals;
-4. lists what is missing and the commands that would measure it, costed in core-hours
-   from the shipped runs' step times scaled by FLOPs.
+4. lists the study's runs with their commands, each costed in core-hours from the shipped
+   runs' step times scaled by FLOPs, and measured where docs/scaling_runs/ holds what the
+   run left (its summary.json, and for R2I its Kodak RD file), whose points join the fits.
 
 Compute is a step's FLOPs times steps. Core-hours are wall hours times the cores a run
 used (one thread, or the two cores of the machine that trained it).
@@ -239,10 +240,12 @@ def deepsic_seconds() -> Dict[str, float]:
 
 
 def deepsic_points(flops: Dict[str, float], seconds: Dict[str, float]
-                   ) -> Tuple[List[Point], float]:
-  """The DeepSIC points and the reference rate (post-q2's Kodak bpp, real files)."""
-  _, q2, q3, q4 = zip(*read_curve(DEEPSIC_CURVE).points("psnr-rgb"))
+                   ) -> Tuple[List[Point], float, float]:
+  """The DeepSIC points, the reference rate (post-q2's Kodak bpp, real files) and the RD
+  slope at 48 filters there (dB a doubling of rate, post-q1 to post-q2)."""
+  q1, q2, q3, q4 = zip(*read_curve(DEEPSIC_CURVE).points("psnr-rgb"))
   rate = q2[0]
+  slope = (q2[1] - q1[1]) / math.log2(q2[0] / q1[0])
   group = json.loads(read_text(DEEPSIC_ABLATION))["groups"]["lambda"]
   low, high = (group["runs"][f"gdn lambda1={value}"][0] for value in ("0.0025", "0.01"))
   steps = round((low["steps"] + high["steps"]) / 2)
@@ -262,7 +265,7 @@ def deepsic_points(flops: Dict[str, float], seconds: Dict[str, float]
             flops["deepsic/96 filters, cpu head"] * 64000, f"{DEEPSIC_CURVE} (post-q3, q4)",
             fitted=False, note="post-q3: 40k + 16k + 8k steps at three lambda1; "
                                "extrapolated to the rate along q3-q4"),
-  ], rate
+  ], rate, slope
 
 
 # ------------------------------------------------------------------------------ fits
@@ -310,7 +313,8 @@ class Fit:
                data["residual_var"], data["dof"], data["x0"])
 
 
-PARAMETERS = {"log-linear": 2, "saturating": 3}
+SHARED = "saturating, shared exponent"
+PARAMETERS = {"log-linear": 2, "saturating": 3, SHARED: 2}  # free parameters of each form
 
 
 def fit(x: Sequence[float], q: Sequence[float], form: str) -> Fit:
@@ -327,6 +331,39 @@ def fit(x: Sequence[float], q: Sequence[float], form: str) -> Fit:
   residuals = q - np.array([model.value(value) for value in x])
   model.residual_var = float(residuals @ residuals / model.dof)
   return model
+
+
+def _fit_given_exponent(x: np.ndarray, q: np.ndarray, x0: float, alpha: float
+                        ) -> Tuple[np.ndarray, np.ndarray]:
+  """(c, a) of q = c - a 10^(-alpha (x - x0)) by linear least squares, and the basis."""
+  basis = np.stack([np.ones_like(x), -10.0 ** (-alpha * (x - x0))], axis=1)
+  return np.linalg.lstsq(basis, q, rcond=None)[0], basis
+
+
+def fit_shared_exponent(x: Sequence[float], q: Sequence[float], reference: Fit) -> Fit:
+  """The power law with the exponent alpha of `reference`, another width's fit of the
+  same family whose points show the bend, and c and a of these points.
+
+  For a width whose few budgets span too little compute to measure their own bend. The
+  exponent does not depend on x0, so it carries over. Its variance goes into the
+  covariance with how c and a move when alpha moves (refitted at alpha +- h), so that the
+  prediction interval holds alpha's uncertainty as well as the points'.
+  """
+  x, q = np.asarray(x, float), np.asarray(q, float)
+  x0, alpha, alpha_var = float(x.min()), float(reference.params[2]), reference.covariance[2, 2]
+  params, basis = _fit_given_exponent(x, q, x0, alpha)
+  dof = len(x) - PARAMETERS[SHARED]
+  residuals = q - basis @ params
+  residual_var = float(residuals @ residuals / dof)
+  h = 1e-5 * max(1.0, alpha)
+  moved = (_fit_given_exponent(x, q, x0, alpha + h)[0]
+           - _fit_given_exponent(x, q, x0, alpha - h)[0]) / (2 * h)
+  covariance = np.zeros((3, 3))
+  covariance[:2, :2] = (residual_var * np.linalg.inv(basis.T @ basis)
+                        + np.outer(moved, moved) * alpha_var)
+  covariance[:2, 2] = covariance[2, :2] = moved * alpha_var
+  covariance[2, 2] = alpha_var
+  return Fit(SHARED, np.array([*params, alpha]), covariance, residual_var, dof, x0)
 
 
 def choose_fit(x: Sequence[float], q: Sequence[float]) -> Tuple[Fit, Fit | None, float]:
@@ -346,64 +383,126 @@ def choose_fit(x: Sequence[float], q: Sequence[float]) -> Tuple[Fit, Fit | None,
   return (curve, line, p_value) if p_value < 0.05 else (line, curve, p_value)
 
 
-def seed_refits(points: Sequence[Point], form: str, x: float) -> Tuple[float, float]:
-  """The range of the prediction at `x` over refits to one seed per budget, every choice:
-  how far the draw of seeds alone moves the extrapolation (NaN where one seed a budget
-  leaves the form no residual degree of freedom)."""
+def seed_refits(points: Sequence[Point], model: Fit, x: float,
+                reference: Fit | None = None) -> Tuple[float, float]:
+  """The range of the prediction at `x` over refits of `model`'s form to one seed per
+  budget, every choice: how far the draw of seeds alone moves the extrapolation (NaN where
+  one seed a budget leaves the form no residual degree of freedom). `reference` gives the
+  shared exponent, for that form."""
   budgets: Dict[int, List[Point]] = {}
   for point in points:
     budgets.setdefault(point.steps, []).append(point)
-  if len(budgets) <= PARAMETERS[form]:
+  if len(budgets) <= PARAMETERS[model.form]:
     return math.nan, math.nan
-  values = [fit([math.log10(p.compute) for p in choice], [p.quality for p in choice],
-                form).value(x) for choice in itertools.product(*budgets.values())]
+  values = []
+  for choice in itertools.product(*budgets.values()):
+    xs, qs = [math.log10(p.compute) for p in choice], [p.quality for p in choice]
+    refit = (fit_shared_exponent(xs, qs, reference) if model.form == SHARED
+             else fit(xs, qs, model.form))
+    values.append(refit.value(x))
   return min(values), max(values)
 
 
 def extrapolate(points: List[Point], flops: Dict[str, float],
                 paper: Dict[str, float]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
   """The fits of every width with three fitted budgets or more, and each fit's prediction
-  at the paper preset's compute beside the paper's figure."""
-  fits, predictions = {}, []
+  at the paper preset's compute beside the paper's figure.
+
+  A width whose own points do not support the power law (a line chosen) while another
+  width of its family does takes that width's exponent (`fit_shared_exponent`), and that
+  fit is chosen: a bend measured over one decade of compute beats a line through half a
+  decade, extrapolated 1.7 decades further.
+  """
+  fits: Dict[str, Dict[str, Any]] = {}
+  models: Dict[str, List[Fit]] = {}
+  chosen_points: Dict[str, List[Point]] = {}
   for key in sorted({f"{p.family}/{p.width}" for p in points if p.fitted}):
     chosen = [p for p in points if p.fitted and f"{p.family}/{p.width}" == key]
     if len({p.steps for p in chosen}) < 3:
       continue
-    family = key.split("/")[0]
     best, other, p_value = choose_fit([math.log10(p.compute) for p in chosen],
                                       [p.quality for p in chosen])
     fits[key] = {**best.to_json(), "f_test_p": p_value,
                  "other": other.to_json() if other else None}
+    models[key], chosen_points[key] = [best] + ([other] if other else []), chosen
+  references = {key.split("/")[0]: key for key, (best, *_) in models.items()
+                if best.form == "saturating"}
+  predictions = []
+  for key, candidates in models.items():
+    family = key.split("/")[0]
+    reference = references.get(family)
+    if candidates[0].form == "log-linear" and reference not in (None, key):
+      shared = fit_shared_exponent([math.log10(p.compute) for p in chosen_points[key]],
+                                   [p.quality for p in chosen_points[key]],
+                                   models[reference][0])
+      fits[key] = {**shared.to_json(), "f_test_p": fits[key]["f_test_p"],
+                   "exponent_from": reference, "other": candidates[0].to_json()}
+      candidates = [shared, candidates[0]]
     x = math.log10(flops[f"{family}/paper"] * PAPER_STEPS[family])
-    for model in (best, other) if other else (best,):
+    for model in candidates:
       low, high = model.interval(x)
-      seed_low, seed_high = seed_refits(chosen, model.form, x)
+      seed_low, seed_high = seed_refits(chosen_points[key], model, x,
+                                        models[reference][0] if reference else None)
       predictions.append({"family": family, "width": key.split("/")[1], "form": model.form,
-                          "chosen": model is best, "steps_at_width": 10 ** x / flops[key],
+                          "chosen": model is candidates[0],
+                          "steps_at_width": 10 ** x / flops[key],
                           "value": model.value(x), "low": low, "high": high,
                           "seed_low": seed_low, "seed_high": seed_high,
                           "paper": paper[family]})
   return fits, predictions
 
 
+def equal_compute(points: Sequence[Point], fits: Dict[str, Dict[str, Any]]
+                  ) -> List[Dict[str, Any]]:
+  """Each 2x budget (seed mean) against the `cpu` width's chosen fit at the same compute:
+  whether the wider layers buy more quality per FLOP where both were measured."""
+  rows = []
+  for family in ("r2i", "deepsic"):
+    if f"{family}/cpu" not in fits:
+      continue
+    narrow = Fit.from_json(fits[f"{family}/cpu"])
+    span = [math.log10(p.compute) for p in points
+            if p.fitted and (p.family, p.width) == (family, "cpu")]
+    wide = [p for p in points if p.fitted and (p.family, p.width) == (family, "2x cpu")]
+    for steps in sorted({p.steps for p in wide}):
+      chosen = [p for p in wide if p.steps == steps]
+      x = math.log10(chosen[0].compute)
+      quality = float(np.mean([p.quality for p in chosen]))
+      rows.append({"family": family, "steps": steps, "seeds": len(chosen),
+                   "compute": chosen[0].compute, "quality": quality,
+                   "cpu_fit": narrow.value(x), "difference": quality - narrow.value(x),
+                   "inside_cpu_points": min(span) <= x <= max(span)})
+  return rows
+
+
 # ------------------------------------------------------------------- missing and plan
 
 @dataclasses.dataclass(frozen=True)
 class PlannedRun:
-  """One training run of the plan: the model it leaves has trained `budget` steps."""
+  """One training run of the study: the model it leaves has trained `budget` steps.
+  `folder` is its name under runs/scaling/ and, once measured, under RUNS_DIR."""
   family: str
   width: str
   budget: int
   seed: int
+  folder: str
   command: str
-  core_hours: float
+  core_hours: float  # estimated from FLOPs; `measured_points` gives the measured ones
 
 
 _DATA = "--dataset folder:../shared/data/imagenette --preset cpu"
 _KODAK = "--kodak-dir ../shared/data/kodak"
-R2I_NEEDS = ("scripts/train_r2i.py has no width flags: its runs need --encoder-filters and "
-             "--decoder-filters (comma lists into R2IConfig through "
-             "r2i_tf.train.config_for; config.json then carries them to the codec)")
+# What each run left, for this script to read: summary.json (wall seconds; DeepSIC's Kodak
+# figures, real files) and, for R2I, kodak.json (its RD curve from scripts/evaluate_kodak.py).
+RUNS_DIR = "docs/scaling_runs"
+# The budgets run. R2I 2x: three runs of 1,000 steps a seed, each continuing the last; at
+# 3,000 steps it has the compute of 11,200 `cpu` steps, inside the `cpu` chain's span.
+# DeepSIC 2x: 1,500 to 6,000 steps, the compute of 4,700 to 18,800 `cpu` steps. Both are
+# shorter than compute-matched to the largest `cpu` budget, so that every run fits the
+# wall time of one working session (the machine advances only while it is watched).
+R2I_2X_RUN = 1000
+DEEPSIC_BUDGETS = {"cpu": ((10000, 0), (20000, 0), (40000, 1)),
+                   "2x cpu": ((1500, 0), (3000, 0), (6000, 0), (6000, 1))}
 
 
 def missing(points: Sequence[Point]) -> List[Dict[str, Any]]:
@@ -423,88 +522,123 @@ def plan_runs(flops: Dict[str, float], rates: Dict[str, float],
               eval_seconds: Dict[str, float]) -> List[PlannedRun]:
   """The runs that complete R2I at 2x and DeepSIC at `cpu` and 2x.
 
-  Each costs its steps' FLOPs at `rates` (core-seconds a FLOP of the shipped runs) plus a
-  Kodak evaluation (Table 2's coding times at `cpu`, scaled by FLOPs). The 2x budgets
-  span the compute of the `cpu` ones (R2I 6,000-18,000 steps, DeepSIC up to 40,000), so
-  the widths meet at equal compute. R2I's are a chain of three equal runs, each continuing
-  the last (`--init-coder`), as at `cpu`; DeepSIC's start from scratch, as post-q2 did.
+  Each is costed at its steps' FLOPs at `rates` (core-seconds a FLOP of the shipped runs)
+  plus a Kodak evaluation (Table 2's coding times at `cpu`, scaled by FLOPs). R2I's are a
+  chain of three equal runs a seed, each continuing the last (`--init-coder`), as at
+  `cpu`; DeepSIC's start from scratch, as post-q2 did.
   """
   def cost(key: str, steps: int) -> float:
     family = key.split("/")[0]
     return (steps * flops[key] * rates[family]
             + eval_seconds[family] * flops[key] / flops[f"{family}/cpu"]) / 3600
 
-  def matched(family: str, steps: int) -> int:
-    return int(round(steps * flops[f"{family}/cpu"] / flops[f"{family}/2x cpu"], -2))
-
   runs = []
   widths = WIDTHS["r2i/2x cpu"]
   flags = " ".join(f"--{name.replace('_', '-')} {','.join(map(str, widths[name]))}"
                    for name in ("encoder_filters", "decoder_filters"))
-  run = matched("r2i", 18000) // 3
+  run = R2I_2X_RUN
   for seed, budget in itertools.product((0, 1), (run, 2 * run, 3 * run)):
-    folder = f"runs/scaling/r2i-2x-s{seed}-{budget}"
+    folder = f"r2i-2x-s{seed}-{budget}"
     init = f" --init-coder runs/scaling/r2i-2x-s{seed}-{budget - run}" if budget > run else ""
     runs.append(PlannedRun(
-        "r2i", "2x cpu", budget, seed,
+        "r2i", "2x cpu", budget, seed, folder,
         f"TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python scripts/train_r2i.py "
-        f"{_DATA} --variant decoding --seed {seed} {flags} --steps {run}{init} --output "
-        f"{folder} && python scripts/evaluate_kodak.py {_KODAK} --out "
-        f"runs/scaling/eval/r2i-2x-s{seed}-{budget} --codecs r2i:{folder}/codec --jobs 1",
+        f"{_DATA} --variant decoding --seed {seed} {flags} --steps {run} --shards 1{init} "
+        f"--output runs/scaling/{folder} && python scripts/evaluate_kodak.py {_KODAK} --out "
+        f"runs/scaling/eval/{folder} --codecs r2i:runs/scaling/{folder}/codec --jobs 1",
         cost("r2i/2x cpu", run)))
-  largest = matched("deepsic", 40000)
   widths = WIDTHS["deepsic/2x cpu"]
-  for width, flags, budgets in (
-      ("cpu", "", ((10000, 0), (20000, 0), (40000, 1))),
-      ("2x cpu", f" --filters {widths['filters']} --head-filters {widths['head_filters']} "
-                 f"--head-units {widths['head_units']}",
-       ((largest // 4, 0), (largest // 2, 0), (largest, 0), (largest, 1)))):
-    for steps, seed in budgets:
+  for width, flags in (("cpu", ""), ("2x cpu", f" --filters {widths['filters']} --head-filters "
+                                               f"{widths['head_filters']} --head-units "
+                                               f"{widths['head_units']}")):
+    for steps, seed in DEEPSIC_BUDGETS[width]:
+      folder = f"deepsic-{width.replace(' ', '')}-s{seed}-{steps}"
       runs.append(PlannedRun(
-          "deepsic", width, steps, seed,
+          "deepsic", width, steps, seed, folder,
           f"python scripts/train_deepsic.py --architecture post --bottleneck-channels 128 "
           f"--lambda 0.015{flags} --steps {steps} --seed {seed} {_DATA} {_KODAK} --output "
-          f"runs/scaling/deepsic-{width.replace(' ', '')}-s{seed}-{steps}",
-          cost(f"deepsic/{width}", steps)))
+          f"runs/scaling/{folder}", cost(f"deepsic/{width}", steps)))
   return runs
+
+
+def measured_points(runs: Sequence[PlannedRun], flops: Dict[str, float], jpeg: rd.RDCurve,
+                    rate: float, slope: float) -> Tuple[List[Point], Dict[str, float]]:
+  """The points of the study's runs that RUNS_DIR holds, and each measured run's
+  core-hours by folder.
+
+  R2I's core-hours are its chain's so far (one thread a run); a budget without its Kodak
+  file still counts in the chain. A DeepSIC run lands where lambda1 0.015 takes it after
+  its steps; its PSNR is brought to `rate` along `slope` (dB a doubling of rate, measured
+  between post-q1 and post-q2), and the note says how far it was brought.
+  """
+  points, hours, chains = [], {}, {}
+  for run in runs:
+    folder = REPO / RUNS_DIR / run.folder
+    if not (folder / "summary.json").is_file():
+      continue
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    key = f"{run.family}/{run.width}"
+    source = f"{RUNS_DIR}/{run.folder}"
+    if run.family == "r2i":
+      chains[run.seed] = chains.get(run.seed, 0.0) + summary["wall_seconds"] / 3600
+      hours[run.folder] = summary["wall_seconds"] / 3600
+      if (folder / "kodak.json").is_file():
+        points.append(Point("r2i", run.width, run.budget, run.seed,
+                            jpeg_saving(read_curve(f"{source}/kodak.json"), jpeg),
+                            chains[run.seed], flops[key] * run.budget, source))
+      continue
+    hours[run.folder] = 2 * summary["wall_seconds"] / 3600  # both cores
+    kodak = summary["kodak"]
+    doublings = math.log2(rate / kodak["bpp"])
+    points.append(Point("deepsic", run.width, run.budget, run.seed,
+                        kodak["psnr-rgb"] + slope * doublings, hours[run.folder],
+                        flops[key] * run.budget, source,
+                        note=f"{kodak['bpp']:.3f} bpp, {kodak['psnr-rgb']:.2f} dB; brought "
+                             f"{doublings:+.2f} doublings of rate"))
+  return points, hours
 
 
 # ------------------------------------------------------------------------ the study
 
 def measure() -> Dict[str, Any]:
-  """Every figure of the study: FLOPs, points, fits, predictions, what is missing, plan."""
+  """Every figure of the study: FLOPs, points, fits, predictions, what is missing, runs."""
   flops = count_flops()
   jpeg = read_curve("reports/kodak/jpeg.json")
-  r2i = r2i_points(flops, jpeg)
   seconds = deepsic_seconds()
-  deepsic, rate = deepsic_points(flops, seconds)
-  points = r2i + deepsic
+  deepsic, rate, slope = deepsic_points(flops, seconds)
   table_2 = {row["approach"]: row for row in
              json.loads(read_text("reports/results.json"))["tables"]["table_2"]["rows"]}
   paper = {"r2i": table_2["r2i-decoding"]["paper_rate_savings_pct"],
            "deepsic": rd.value_at(jpeg, "psnr-rgb", rate)}
-  fits, predictions = extrapolate(points, flops, paper)
+  shipped = r2i_points(flops, jpeg) + deepsic
   # Core-seconds a FLOP: R2I's two 24,000-step chains (one thread), post-q2's 40,000 steps
-  # (two cores).
-  rates = {family: np.mean([p.core_hours * 3600 / p.compute for p in points
+  # (two cores): the estimates of the runs' costs.
+  rates = {family: np.mean([p.core_hours * 3600 / p.compute for p in shipped
                             if p.family == family and p.steps == steps and p.fitted])
            for family, steps in (("r2i", 24000), ("deepsic", 40000))}
   eval_seconds = {family: 24 * (table_2[name]["encoding_time"] + table_2[name]["decoding_time"])
                   for family, name in (("r2i", "r2i-decoding"), ("deepsic", "deepsic-post"))}
   runs = plan_runs(flops, rates, eval_seconds)
+  new, hours = measured_points(runs, flops, jpeg, rate, slope)
+  points = shipped + new
+  fits, predictions = extrapolate(points, flops, paper)
   return {
       "flops_per_step": flops,
       "paper_compute": {family: flops[f"{family}/paper"] * PAPER_STEPS[family]
                         for family in PAPER_STEPS},
       "reference_rate_bpp": rate,
+      "deepsic_slope_db_per_doubling": slope,
       "paper": {**paper, "deepsic_jpeg2000": rd.value_at(
           read_curve("reports/kodak/jpeg2000.json"), "psnr-rgb", rate)},
       "points": [dataclasses.asdict(p) for p in sorted(
           points, key=lambda p: (p.family, p.width, p.steps, p.seed))],
       "fits": fits, "predictions": predictions, "missing": missing(points),
-      "plan": {"runs": [dataclasses.asdict(run) for run in runs],
-               "core_hours": sum(run.core_hours for run in runs),
-               "core_seconds_per_flop": rates, "needs": R2I_NEEDS},
+      "equal_compute": equal_compute(points, fits),
+      "runs": {"runs": [{**dataclasses.asdict(run), "measured_core_hours": hours.get(run.folder)}
+                        for run in runs],
+               "estimated_core_hours": sum(run.core_hours for run in runs),
+               "measured_core_hours": sum(hours.values()),
+               "core_seconds_per_flop": rates},
       # The costing's check: post-q4's 56,000 steps at 96 filters against FLOPs scaling.
       "checks": {"deepsic_96_core_s_per_step": {
           "measured": 2 * seconds["deepsic-post-q4"] / 56000,
@@ -517,7 +651,7 @@ def measure() -> Dict[str, Any]:
 def render(figures: Dict[str, Any]) -> str:
   flops = figures["flops_per_step"]
   quality = {"r2i": "{:+.2f} %", "deepsic": "{:.2f} dB"}
-  plan = figures["plan"]
+  runs = figures["runs"]
   step = figures["checks"]["deepsic_96_core_s_per_step"]
   return "\n".join([
       table("FLOPs of one training step (forward and backward, TensorFlow's profiler)",
@@ -551,17 +685,29 @@ def render(figures: Dict[str, Any]) -> str:
               f"{row['low']:+.1f} to {row['high']:+.1f}",
               f"{row['seed_low']:+.1f} to {row['seed_high']:+.1f}", f"{row['paper']:+.1f}"]
              for row in figures["predictions"]]),
+      table("At equal compute: each 2x budget (seed mean) against the cpu width's fit",
+            ["family", "2x steps", "seeds", "PFLOPs", "2x", "cpu fit there", "2x - cpu",
+             "inside the cpu points"],
+            [[row["family"], f"{row['steps']:,}", row["seeds"], f"{row['compute'] / 1e15:.4f}",
+              quality[row["family"]].format(row["quality"]),
+              quality[row["family"]].format(row["cpu_fit"]), f"{row['difference']:+.2f}",
+              "yes" if row["inside_cpu_points"] else "no (extrapolated)"]
+             for row in figures["equal_compute"]]),
       table("Issue 42's points: three budgets, two seeds at the largest",
             ["width", "budgets (steps)", "seeds at the largest", "status"],
             [[row["width"], ", ".join(f"{b:,}" for b in row["budgets"]) or "none",
               row["seeds_at_largest"], "complete" if row["complete"] else "missing"]
              for row in figures["missing"]]),
-      table(f"Plan for the missing points: {plan['core_hours']:.2f} core-hours (cap "
-            f"{BUDGET_CORE_HOURS:g})",
-            ["width", "seed", "steps after the run", "core-hours", "command"],
+      table(f"The study's runs: {runs['measured_core_hours']:.2f} core-hours measured, "
+            f"{runs['estimated_core_hours']:.2f} estimated for all (cap {BUDGET_CORE_HOURS:g})",
+            ["width", "seed", "steps after the run", "estimated core-hours",
+             "measured core-hours", "command"],
             [[f"{run['family']}/{run['width']}", run["seed"], f"{run['budget']:,}",
-              f"{run['core_hours']:.2f}", f"`{run['command']}`"] for run in plan["runs"]]),
-      f"Needs: {plan['needs']}.\n\nCheck of the costing: DeepSIC at 96 filters took "
+              f"{run['core_hours']:.2f}",
+              "not run" if run["measured_core_hours"] is None
+              else f"{run['measured_core_hours']:.2f}", f"`{run['command']}`"]
+             for run in runs["runs"]]),
+      f"Check of the costing: DeepSIC at 96 filters took "
       f"{step['measured']:.3f} core-s a step where FLOPs scaling says "
       f"{step['flops_scaled']:.3f}.\n"])
 

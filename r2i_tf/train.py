@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 
@@ -246,15 +246,19 @@ def load_part(path: str | os.PathLike, expected: Union[R2IConfig, InpainterConfi
 
 
 def config_for(variant: str, preset_name: str, network: str = "multiscale",
-               inpainting_only: bool = False) -> AnyConfig:
-  """The config `scripts/train_r2i.py` trains for its flags."""
+               inpainting_only: bool = False,
+               encoder_filters: Optional[Sequence[int]] = None,
+               decoder_filters: Optional[Sequence[int]] = None) -> AnyConfig:
+  """The config `scripts/train_r2i.py` trains for its flags: the preset's coder widths,
+  or `encoder_filters` / `decoder_filters` where given (the compute-scaling study's 2x
+  widths, docs/scaling.md)."""
   preset = PRESETS[preset_name]
   inpainter = InpainterConfig(network=network, filters=preset.inpainter_filters)
   if inpainting_only:
     return inpainter
   coder = R2IConfig(variant="decoding" if variant.startswith("ir2i") else variant,
-                    encoder_filters=preset.encoder_filters,
-                    decoder_filters=preset.decoder_filters)
+                    encoder_filters=tuple(encoder_filters or preset.encoder_filters),
+                    decoder_filters=tuple(decoder_filters or preset.decoder_filters))
   if variant.startswith("ir2i"):
     return IR2IConfig(coder=coder, inpainter=inpainter, joint=variant == "ir2i")
   return coder

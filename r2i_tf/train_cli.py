@@ -22,10 +22,11 @@ stage's mean training loss every --stage-loss-every steps (paper 2, Figure 4;
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import os
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TF's C++ start-up noise off the output
 
@@ -37,6 +38,18 @@ from r2i_tf import stage_losses  # pylint: disable=wrong-import-position
 from r2i_tf.presets import PRESETS  # pylint: disable=wrong-import-position
 
 VARIANTS = ("residual", "prediction", "full", "decoding", "ir2i", "ir2i-separate")
+WIDTH_COUNTS = {"encoder_filters": 4, "decoder_filters": 5}  # R2IConfig's layers
+
+
+def _widths(text: str) -> Tuple[int, ...]:
+  """A comma list of positive widths, e.g. 64,128,128,256."""
+  try:
+    widths = tuple(int(part) for part in text.split(","))
+  except ValueError:
+    widths = ()
+  if not widths or min(widths) < 1:
+    raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}")
+  return widths
 
 
 def parse_args(argv: List[str]):
@@ -62,6 +75,11 @@ def parse_args(argv: List[str]):
                       help="widths and optimisation (r2i_tf.presets): paper (the paper's 60K "
                       "steps, 110K for IR2I) or cpu (narrow; about an hour on 2 cores, the "
                       "rate dropped in the last tenth)")
+  for flag, count in WIDTH_COUNTS.items():
+    parser.add_argument(f"--{flag.replace('_', '-')}", type=_widths, metavar="W,W,...",
+                        help=f"the coder's {count} {flag.split('_')[0]} widths instead of the "
+                        "preset's (e.g. twice them, for docs/scaling.md); config.json carries "
+                        "them to the codec")
   parser.add_argument("--dataset", required=True,
                       help="folder:PATH (ImageNet layout, train/ and val/), imagenet2012 (with "
                       "--manual-dir) or imagenette (downloads)")
@@ -99,6 +117,12 @@ def _checked_output(args) -> Path:
                       + ("" if alone else ", without --inpainting-only"))
     if path and not Path(path).is_dir():
       raise UserError(f"--{flag.replace('_', '-')}: model folder not found: {path}")
+  for flag, count in WIDTH_COUNTS.items():
+    widths = getattr(args, flag)
+    if widths and (args.inpainting_only or len(widths) != count):
+      raise UserError(f"--{flag.replace('_', '-')} takes the coder's {count} widths"
+                      + (", not the inpainting network's" if args.inpainting_only
+                         else f", got {len(widths)}"))
   if args.network != "multiscale" and not args.inpainting_only:
     raise UserError("--network vanilla is the inpainting comparison's baseline: use it "
                     "with --inpainting-only")
@@ -122,7 +146,8 @@ def _run(args, output: Path):
   from compression_eval.training_run import Run  # pylint: disable=import-outside-toplevel
   from r2i_tf import train  # pylint: disable=import-outside-toplevel
   from r2i_tf.family import FAMILY  # pylint: disable=import-outside-toplevel
-  config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only)
+  config = train.config_for(args.variant, args.preset, args.network, args.inpainting_only,
+                            args.encoder_filters, args.decoder_filters)
   preset = with_flags(train.preset_for(config, args.preset), args,
                       ("steps", "batch_size", "learning_rate"))
   # Before TensorFlow runs anything, while its thread pools can still be set.

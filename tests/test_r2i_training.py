@@ -182,3 +182,35 @@ def test_summary_says_which_parts_a_run_started_from(tmp_path):
   assert summary["batch_size"] == 1 and "abs_tanh_8" in summary["validation"]
   assert summary["shards"] == 1  # a batch of 1 cannot be split
   assert "flips_8" in (run / training.HISTORY_FILE).read_text().splitlines()[0].split(",")
+
+
+def test_width_flags_are_checked_before_anything_loads(tmp_path):
+  base = ["scripts/train_r2i.py", "--dataset", f"folder:{tmp_path}", "--output",
+          str(tmp_path / "r")]
+  _one_line_error(_run(*base, "--encoder-filters", "64,128,256"),
+                  "--encoder-filters takes the coder's 4 widths, got 3")
+  _one_line_error(_run(*base, "--variant", "ir2i", "--inpainting-only", "--decoder-filters",
+                       "1,2,3,4,5"), "--decoder-filters takes the coder's 5 widths, not the "
+                  "inpainting network's")
+  for flag, widths in (("--encoder-filters", "64,x,1,2"), ("--decoder-filters", "64,0,1,2,3")):
+    result = _run(*base, flag, widths)  # argparse's usage error: exit status 2, one line
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0, result.stderr
+    assert f"argument {flag}: expected positive integers" in result.stderr
+
+
+def test_width_flags_set_the_coders_widths_for_training_and_the_codec(tmp_path):
+  ir2i = train.config_for("ir2i", "cpu", encoder_filters=(4, 8, 8, 16))
+  assert ir2i.coder.encoder_filters == (4, 8, 8, 16)
+  assert ir2i.coder.decoder_filters == train.config_for("decoding", "cpu").decoder_filters
+  folder = write_image_folder(tmp_path / "data", {"train": 2, "val": 1})
+  run = tmp_path / "run"
+  result = _run("scripts/train_r2i.py", "--dataset", f"folder:{folder}", "--steps", "1",
+                "--batch-size", "1", "--encoder-filters", "4,8,8,16", "--decoder-filters",
+                "16,8,8,4,4", "--output", str(run), timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  config = json.loads((run / "model" / "config.json").read_text())
+  assert (config["encoder_filters"], config["decoder_filters"]) == ([4, 8, 8, 16],
+                                                                  [16, 8, 8, 4, 4])
+  assert train.load_part(run, R2IConfig(encoder_filters=(4, 8, 8, 16),
+                                        decoder_filters=(16, 8, 8, 4, 4))).config.variant \
+      == "decoding"
