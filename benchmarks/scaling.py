@@ -713,6 +713,7 @@ def render(figures: Dict[str, Any]) -> str:
 
 
 _COLOURS = {"cpu": "C0", "2x cpu": "C1", "96 filters, cpu head": "C2"}
+_OFFSETS = {"cpu": 1.0, "2x cpu": 0.6}
 
 
 def plot(figures: Dict[str, Any], path: Path) -> None:
@@ -751,12 +752,14 @@ def plot(figures: Dict[str, Any], path: Path) -> None:
                   color=_COLOURS[width])
       row = next(r for r in figures["predictions"] if r["family"] == family and r["chosen"]
                  and r["width"] == width)
-      axis.errorbar([10 ** paper_x], [row["value"]], fmt="D", color=_COLOURS[width], capsize=4,
+      at = _OFFSETS[width] * 10 ** paper_x  # the widths' predictions side by side
+      axis.errorbar([at], [row["value"]], fmt="D", color=_COLOURS[width], capsize=4,
                     yerr=[[row["value"] - row["low"]], [row["high"] - row["value"]]],
                     label=f"{width}, {row['form']} fit: 95 % prediction interval")
-      axis.errorbar([1.25 * 10 ** paper_x], [row["value"]], fmt="none", color="grey", capsize=4,
-                    yerr=[[row["value"] - row["seed_low"]], [row["seed_high"] - row["value"]]],
-                    label="refits, one seed a budget")
+      if not math.isnan(row["seed_low"]):  # the refits' range need not hold the value
+        axis.errorbar([1.25 * at], [(row["seed_low"] + row["seed_high"]) / 2], fmt="none",
+                      color="grey", capsize=4, yerr=[(row["seed_high"] - row["seed_low"]) / 2],
+                      label="refits, one seed a budget")
     axis.scatter([10 ** paper_x], [figures["paper"][family]], marker="*", s=180, color="k",
                  zorder=4, label=titles[family][1])
     gaps = [row["width"].split("/")[1] for row in figures["missing"]
