@@ -40,6 +40,15 @@ def check_positive(args: Any, names: Tuple[str, ...]) -> None:
       raise UserError(f"--{name.replace('_', '-')} must be positive")
 
 
+def comma_integers(text: str) -> Tuple[int, ...]:
+  """The integers of a comma list such as 4,2,2,1 (a flag's value).
+
+  Raises:
+    ValueError: a part is not an integer.
+  """
+  return tuple(int(part) for part in text.split(","))
+
+
 def with_flags(preset: Any, args: Any, names: Tuple[str, ...]) -> Any:
   """The preset with the fields that flags of the same names set replaced."""
   return dataclasses.replace(preset, **{name: getattr(args, name) for name in names

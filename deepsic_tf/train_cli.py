@@ -27,7 +27,7 @@ from deepsic_tf.presets import PRESETS  # pylint: disable=wrong-import-position
 
 def _subsampling(text: str) -> tuple:
   try:
-    return tuple(int(part) for part in text.split(","))
+    return training_cli.comma_integers(text)
   except ValueError:
     raise UserError(f"--subsampling takes four factors like 4,2,2,1, not {text!r}") from None
 

@@ -257,8 +257,8 @@ def config_for(variant: str, preset_name: str, network: str = "multiscale",
   if inpainting_only:
     return inpainter
   coder = R2IConfig(variant="decoding" if variant.startswith("ir2i") else variant,
-                    encoder_filters=tuple(encoder_filters or preset.encoder_filters),
-                    decoder_filters=tuple(decoder_filters or preset.decoder_filters))
+                    encoder_filters=encoder_filters or preset.encoder_filters,
+                    decoder_filters=decoder_filters or preset.decoder_filters)
   if variant.startswith("ir2i"):
     return IR2IConfig(coder=coder, inpainter=inpainter, joint=variant == "ir2i")
   return coder

@@ -44,7 +44,7 @@ WIDTH_COUNTS = {"encoder_filters": 4, "decoder_filters": 5}  # R2IConfig's layer
 def _widths(text: str) -> Tuple[int, ...]:
   """A comma list of positive widths, e.g. 64,128,128,256."""
   try:
-    widths = tuple(int(part) for part in text.split(","))
+    widths = training_cli.comma_integers(text)
   except ValueError:
     widths = ()
   if not widths or min(widths) < 1:
