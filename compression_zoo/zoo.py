@@ -22,7 +22,7 @@ from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import PRESETS as DEEPSIC_PRESETS
 from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
-                                REFERENCE_RUN)
+                                REFERENCE_RUN, REFERENCE_START)
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
                             LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 
@@ -217,9 +217,13 @@ _DECODING = next(model for model in _R2I if model.name == "r2i-decoding")  # IR2
 MODELS: Tuple[ZooModel, ...] = (
     *(_deepsic("post", quality) for quality in _training_order()),
     *(_deepsic("pre", point.quality) for point in RATE_POINTS),
-    ZooModel("deepsic-reference", "deepsic", ("--architecture", "reference"),
-             "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row)",
-             cpu_flags=REFERENCE_RUN),
+    ZooModel("deepsic-reference", "deepsic",
+             ("--architecture", "reference", "--filters", str(RATE_POINTS[-1].filters),
+              "--bottleneck-channels", str(CODE_CHANNELS), "--init",
+              "{models}/" + REFERENCE_START),
+             "the uncompressed reference classifier (Table I's VGG-16 / DenseNet row): "
+             f"{REFERENCE_START}'s classifier h(f(x)) trained for classification alone",
+             needs=(REFERENCE_START,), cpu_flags=REFERENCE_RUN),
     *_R2I,
     *(ZooModel(f"inpainter-{network}", "r2i",
                ("--variant", "ir2i", "--inpainting-only", "--network", network), role,
@@ -283,9 +287,10 @@ def _budget(model: ZooModel) -> List[str]:
     return []
   codecs = [entry for entry in MODELS if entry.trainer == "deepsic" and entry.is_codec]
   longest = max(codecs, key=training_pixels)
-  return [f"- Budget at `cpu` (steps x batch x crop, every run): {training_pixels(model):.3g} "
-          f"pixels, on Table I's 224x224 crops; the longest DeepSIC chain, {longest.name}'s "
-          f"(through the models it starts from), {training_pixels(longest):.3g}."]
+  return [f"- Budget at `cpu` (steps x batch x crop, every run, {', '.join(model.needs)}'s "
+          f"chain included): {training_pixels(model):.3g} pixels, its own run on Table I's "
+          f"224x224 crops; the longest DeepSIC chain, {longest.name}'s (through the models it "
+          f"starts from), {training_pixels(longest):.3g}."]
 
 
 def load(folder: Path, trainer: str):

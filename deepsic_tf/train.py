@@ -140,8 +140,21 @@ def _assign_init(model: Model, init: Path) -> None:
   """`init`'s weights. A codec started from one with the other entropy model takes its
   transforms and head (the entropy model starts fresh: a hyperprior model's side code
   networks and prior, or a factorized model's prior); one with a head of other widths
-  takes all but the head, which starts fresh."""
+  takes all but the head, which starts fresh. The reference classifier started from a
+  codec takes its analysis transform and head."""
   source_config = _init_config(init)
+  if (isinstance(model, ReferenceClassifier) and source_config is not None
+      and source_config.architecture != "reference"):
+    # The reference started from a codec takes its f and h: a pre-semantic codec's
+    # classifier is h(f(x)) on the floating-point features (Fig. 2a and section III-C), the
+    # reference's network, so the reference then learns what f gives up for the rate.
+    source = load_model(init)
+    try:
+      for part in ("analysis", "head"):
+        getattr(model, part).set_weights(getattr(source, part).get_weights())
+    except ValueError:
+      raise UserError(f"--init: {init} has other widths than this model") from None
+    return
   if (isinstance(model, DeepSIC) and source_config is not None
       and source_config.architecture != "reference"):
     other_prior = (source_config.entropy_model != "factorized") != model.hyperprior

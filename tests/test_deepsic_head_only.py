@@ -61,3 +61,21 @@ def test_head_only_needs_init_and_excludes_entropy_model_only(tmp_path):
   with pytest.raises(SystemExit):
     train_cli.main(["--head-only", "--entropy-model-only", "--init", str(tmp_path),
                     "--output", str(tmp_path / "run")])
+
+
+def test_a_reference_started_from_a_pre_semantic_codec_classifies_as_the_codec_does(tmp_path):
+  """Table I's reference starts from deepsic-pre-q4 (`deepsic_tf.presets.REFERENCE_START`):
+  the codec's classifier h(f(x)), with the rate and distortion terms dropped."""
+  import dataclasses  # pylint: disable=import-outside-toplevel
+  from compression_eval import training  # pylint: disable=import-outside-toplevel
+  from deepsic_tf import train  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
+  source = tiny_model("pre", seed=5)
+  training.save_model(source, source.config.to_json(), tmp_path / "source")
+  config = dataclasses.replace(source.config, architecture="reference")
+  reference = train.build_model(config, PRESETS["quick"], 10, init=tmp_path / "source")
+  images = tf.random.uniform((2, 32, 32, 3), seed=6)
+  np.testing.assert_allclose(reference(images).numpy(), source(images)[2].numpy(), atol=1e-5)
+  narrower = dataclasses.replace(config, filters=config.filters // 2)
+  with pytest.raises(UserError, match="has other widths"):
+    train.build_model(narrower, PRESETS["quick"], 10, init=tmp_path / "source")
