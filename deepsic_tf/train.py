@@ -143,39 +143,33 @@ def _assign_init(model: Model, init: Path) -> None:
   takes all but the head, which starts fresh. The reference classifier started from a
   codec takes its analysis transform and head."""
   source_config = _init_config(init)
-  if (isinstance(model, ReferenceClassifier) and source_config is not None
-      and source_config.architecture != "reference"):
-    # The reference started from a codec takes its f and h: a pre-semantic codec's
-    # classifier is h(f(x)) on the floating-point features (Fig. 2a and section III-C), the
-    # reference's network, so the reference then learns what f gives up for the rate.
-    source = load_model(init)
-    try:
-      for part in ("analysis", "head"):
-        getattr(model, part).set_weights(getattr(source, part).get_weights())
-    except ValueError:
-      raise UserError(f"--init: {init} has other widths than this model") from None
+  if source_config is None or source_config.architecture == "reference":
+    training.assign_weights(model, init)
     return
-  if (isinstance(model, DeepSIC) and source_config is not None
-      and source_config.architecture != "reference"):
-    other_prior = (source_config.entropy_model != "factorized") != model.hyperprior
-    other_head = ((source_config.head_filters, source_config.head_units)
-                  != (model.config.head_filters, model.config.head_units))
-    if other_prior or other_head:
-      source = load_model(init)
-      parts = ["analysis", "synthesis"] + ([] if other_head else ["head"])
-      try:
-        for part in parts:
-          getattr(model, part).set_weights(getattr(source, part).get_weights())
-        if not other_prior:
-          for mine, theirs in zip(model.prior.variables, source.prior.variables):
-            mine.assign(theirs)
-          if model.hyperprior:
-            for part in ("hyper_analysis", "hyper_synthesis"):
-              getattr(model, part).set_weights(getattr(source, part).get_weights())
-      except ValueError:
-        raise UserError(f"--init: {init} has other widths than this model") from None
+  if isinstance(model, ReferenceClassifier):
+    # A pre-semantic codec's classifier is h(f(x)) on the floating-point features (Fig. 2a
+    # and section III-C), the reference's network: started from it, the reference learns
+    # what f gave up for the rate.
+    parts, same_prior = ["analysis", "head"], False
+  else:
+    same_prior = (source_config.entropy_model != "factorized") == model.hyperprior
+    same_head = ((source_config.head_filters, source_config.head_units)
+                 == (model.config.head_filters, model.config.head_units))
+    if same_prior and same_head:
+      training.assign_weights(model, init)
       return
-  training.assign_weights(model, init)
+    parts = ["analysis", "synthesis"] + (["head"] if same_head else [])
+    if same_prior and model.hyperprior:
+      parts += ["hyper_analysis", "hyper_synthesis"]
+  source = load_model(init)
+  try:
+    for part in parts:
+      getattr(model, part).set_weights(getattr(source, part).get_weights())
+    if same_prior:
+      for mine, theirs in zip(model.prior.variables, source.prior.variables):
+        mine.assign(theirs)
+  except ValueError:
+    raise UserError(f"--init: {init} has other widths than this model") from None
 
 
 def fit(config: DeepSICConfig, preset: Preset, data: Data, output: Path,
