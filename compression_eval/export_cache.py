@@ -20,9 +20,9 @@ from compression_eval.family import Family
 from compression_eval.fileio import atomic_directory, atomic_write_text, ensure_dir
 from compression_eval.progress import progress
 
-# Raised whenever the exported graphs change (4: DeepSIC in tiles), so that older exports
-# are redone.
-EXPORT_LAYOUT = 4
+# Raised whenever the exported graphs change (4: DeepSIC in tiles; 5: DeepSIC's codes and
+# decode_codes signatures, for context coding), so that older exports are redone.
+EXPORT_LAYOUT = 5
 
 
 def fingerprint(folder: Path) -> str:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import os
 import shutil
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, Sequence
+
+import numpy as np
 
 from compression_eval.errors import UserError
 
@@ -127,3 +132,21 @@ def check_writable(path: str | os.PathLike) -> None:
     raise UserError(f"cannot write {path}: folder {folder} does not exist")
   if not os.access(folder, os.W_OK):
     raise UserError(f"cannot write {path}: folder {folder} is not writable")
+
+
+def write_arrays(path: str | os.PathLike, arrays: Dict[str, np.ndarray]) -> Path:
+  """Arrays to a compressed .npz, atomically."""
+  buffer = io.BytesIO()
+  np.savez_compressed(buffer, **arrays)
+  return atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_arrays(path: str | os.PathLike, names: Sequence[str], what: str) -> Dict[str, np.ndarray]:
+  """The named arrays of an .npz (no pickles), or a one-line `UserError` calling the file
+  not `what` when it is unreadable, damaged or lacks one."""
+  try:
+    with np.load(path, allow_pickle=False) as stored:
+      return {name: stored[name] for name in names}
+  except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
+          zlib.error) as error:
+    raise UserError(f"{path} is not {what} ({type(error).__name__})") from None

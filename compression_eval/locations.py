@@ -23,6 +23,12 @@ def shipped_models() -> Path:
   return Path(os.environ.get("COMPRESSION_MODELS") or REPO / "saved_models")
 
 
+def shipped_model_folders() -> list[Path]:
+  """Every shipped model's folder, in name order: where a codec's side tables (R2I's bit
+  models, DeepSIC's context tables) are looked for by the model id they were made for."""
+  return sorted(path for path in shipped_models().glob("*") if path.is_dir())
+
+
 def cache() -> Path:
   """Where codecs exported from shipped models are kept between runs:
   `COMPRESSION_CACHE`, else `$XDG_CACHE_HOME/semantic-inpainting-compression`

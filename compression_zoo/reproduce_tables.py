@@ -196,6 +196,11 @@ PER_IMAGE_KEYS = ("setting", "bpp", "psnr-rgb", "ms-ssim-rgb")
 # <model>-entropy-coded) and with the learned bit model (`r2i_tf.learned_entropy`,
 # <model>-learned).
 ENTROPY_CODED = ("r2i-decoding", "r2i-ir2i")
+# DeepSIC's curves coded with the context-adaptive coder (`deepsic_tf.context_coding`, the
+# paper's CABAC) are named deepsic-<architecture>-context; the model's own entropy model
+# (the factorized prior) keeps deepsic-<architecture>.
+CONTEXT = "-context"
+DEEPSIC_CURVES = ("deepsic-pre", "deepsic-post", "deepsic-pre-context", "deepsic-post-context")
 
 
 def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
@@ -210,7 +215,8 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
   from compression_zoo.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
   codecs = [model for model in zoo.MODELS if model.is_codec]
   architectures = deepsic_architectures(models)
-  deepsic_points: Dict[str, list] = {"pre": [], "post": []}
+  deepsic_points: Dict[str, list] = {f"deepsic-{arch}{coding}": []
+                                     for coding in ("", CONTEXT) for arch in ("pre", "post")}
   per_image: Dict[str, dict] = {}
   with worker_pool(jobs) as pool:
     curves = classic_curves(images, jobs, out, remeasure, pool)
@@ -226,7 +232,15 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
                                for image, image_records in records.items()}
       if model.name in architectures:
         curve.name = model.name
-        deepsic_points[architectures[model.name]].append(curve)
+        deepsic_points[f"deepsic-{architectures[model.name]}"].append(curve)
+        print(f"Kodak: {model.name} (context-coded)", file=sys.stderr, flush=True)
+        records = {}
+        context = evaluate_codec(f"deepsic-context:{path}", images, pool=pool, per_image=records)
+        context.name = model.name
+        deepsic_points[f"deepsic-{architectures[model.name]}{CONTEXT}"].append(context)
+        per_image[f"{model.name}{CONTEXT}"] = {
+            image: [{key: record[key] for key in PER_IMAGE_KEYS} for record in image_records]
+            for image, image_records in records.items()}
       else:
         curves[curve.name] = curve
       if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
@@ -238,10 +252,11 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
           per_image[curve.name] = {
               image: [{key: record[key] for key in PER_IMAGE_KEYS} for record in image_records]
               for image, image_records in records.items()}
-  for architecture, points in deepsic_points.items():
+  for name, points in deepsic_points.items():
     points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
-    curves[f"deepsic-{architecture}"] = rd.join_points(
-        f"deepsic-{architecture}", f"DeepSIC {architecture}-semantic, one model per rate "
+    coding = "context-coded" if name.endswith(CONTEXT) else "its own entropy model"
+    curves[name] = rd.join_points(
+        name, f"DeepSIC {name.split('-')[1]}-semantic, {coding}, one model per rate "
         f"({', '.join(point.name for point in points)})", points)
   for curve in curves.values():
     rd.write_json(curve, out / "kodak" / f"{curve.name}.json")
@@ -269,7 +284,7 @@ def measure_inpainting(models: Path, images, jobs: int, fraction: float):
 
 def plots(curves, out: Path, count: int) -> List[str]:
   from compression_eval.plots import plot_rd  # pylint: disable=import-outside-toplevel
-  groups = {"deepsic": ["deepsic-pre", "deepsic-post", *BASELINES],
+  groups = {"deepsic": [*DEEPSIC_CURVES, *BASELINES],
             "r2i": [*R2I_CURVES, "jpeg"], "ir2i": ["r2i-residual", "r2i-decoding", *IR2I_CURVES,
                                                    "jpeg"]}
   written = []
@@ -290,8 +305,8 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
   paper = lambda table: paper_tables.read_paper(anchors, table)  # pylint: disable=unnecessary-lambda-assignment
   deepsic = list(deepsic_architectures(Path(args.models)).items())
   kodak_bpp = {}
-  for architecture in ("pre", "post"):
-    curve = curves[f"deepsic-{architecture}"]
+  for architecture in ("pre", "post"):  # the rate of the coder the CLI uses: context-coded
+    curve = curves.get(f"deepsic-{architecture}{CONTEXT}", curves[f"deepsic-{architecture}"])
     kodak_bpp.update(zip(curve.results["setting"], curve.results["bpp"]))
   order = sorted(deepsic, key=lambda item: (item[1] == "reference", kodak_bpp.get(item[0], 0)))
   means, descriptions, paper_rows, blocks = inpainting
@@ -299,11 +314,11 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
   return {
       "table_i": paper_tables.table_i(accuracy, kodak_bpp, order, paper("table_i")),
       "figures_6_7_points": paper_tables.points_beside(
-          curves, ["deepsic-pre", "deepsic-post"], ["jpeg", "jpeg2000"],
+          curves, [name for name in DEEPSIC_CURVES if name in curves], ["jpeg", "jpeg2000"],
           ["psnr-rgb", "ms-ssim-rgb"]),
       "figures_6_7": paper_tables.savings_table(
           "Figures 6-7: DeepSIC and the classic codecs on Kodak", curves, "jpeg",
-          [(name, "") for name in ("deepsic-pre", "deepsic-post", "jpeg2000", "webp", "avif")],
+          [(name, "") for name in (*DEEPSIC_CURVES, "jpeg2000", "webp", "avif")],
           [(metric, "") for metric in paper_tables.DEEPSIC_METRICS], paper_tables.DEEPSIC_RANGE,
           []),
       "figure_3a": paper_tables.savings_table(
@@ -335,7 +350,7 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
            *((f"{name}{suffix}", "") for suffix in ("-entropy-coded", "-learned")
              for name in ENTROPY_CODED),
            ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
-           ("deepsic-pre", ""), ("deepsic-post", "")],
+           *((name, "") for name in DEEPSIC_CURVES)],
           (("ms-ssim-rgb", "rate_savings_pct"),), (0.0, 1.0), paper("table_2")),
   }
 

@@ -16,6 +16,11 @@ width), then
                 the model id names), the side code's length (4), the range-coded side
                 code z, then the code
 
+Format version 1 codes the code with the model's own entropy model (factorized or
+hyperprior), in the graph; version 2 (`CONTEXT_VERSION`) with the context-adaptive
+binary coder (`deepsic_tf.context_coding`), which runs in Python: a reader of one
+version refuses the other in one line.
+
 The padding (up to the model's total stride, by edge replication) follows from the
 size and the model, so it is not stored. Checks run in order (length, magic, version,
 model, checksum) before anything is decoded, so a bad file never reaches the range
@@ -31,6 +36,7 @@ from compression_eval import file_header
 
 MAGIC = b"DSIC"
 FORMAT_VERSION = 1
+CONTEXT_VERSION = 2  # payload coded by deepsic_tf.context_coding
 MAX_SIDE = 2**16 - 1
 _FIXED = {"magic": 4, "version": 1, "model_id": 4, "height": 2, "width": 2}
 CHECKSUM_BYTES = 4
@@ -78,9 +84,9 @@ def _checksum(data: tf.Tensor) -> tf.Tensor:
 
 
 def pack(model_id: int, height: tf.Tensor, width: tf.Tensor, label: tf.Tensor,
-         label_bytes: int, payload: tf.Tensor) -> tf.Tensor:
+         label_bytes: int, payload: tf.Tensor, version: int = FORMAT_VERSION) -> tf.Tensor:
   """The whole file as a scalar string."""
-  fields = [tf.constant(MAGIC), _to_bytes(FORMAT_VERSION, 1), _to_bytes(model_id, 4),
+  fields = [tf.constant(MAGIC), _to_bytes(version, 1), _to_bytes(model_id, 4),
             _to_bytes(height, 2), _to_bytes(width, 2)]
   if label_bytes:
     fields.append(_to_bytes(label, label_bytes))
@@ -99,15 +105,17 @@ def _check(condition: tf.Tensor, message: str) -> tf.Operation:
   return tf.debugging.Assert(condition, [tf.constant(ERROR_PREFIX + message)])
 
 
-def unpack(data: tf.Tensor, model_id: int, label_bytes: int, num_classes: int) -> Parsed:
-  """Validates a file and splits it into its fields; raises InvalidArgumentError if bad."""
+def unpack(data: tf.Tensor, model_id: int, label_bytes: int, num_classes: int,
+           version: int = FORMAT_VERSION) -> Parsed:
+  """Validates a file of format `version` and splits it into its fields; raises
+  InvalidArgumentError if bad."""
   size = header_size(label_bytes)
   length = tf.strings.length(data)
   with tf.control_dependencies([_check(length >= size, "file is truncated or not a DeepSIC file")]):
     magic_ok = tf.equal(tf.strings.substr(data, 0, 4), MAGIC)
   with tf.control_dependencies([_check(magic_ok, "not a DeepSIC file (bad magic)")]):
-    version = _from_bytes(data, 4, 1)
-  with tf.control_dependencies([_check(tf.equal(version, FORMAT_VERSION),
+    stored_version = _from_bytes(data, 4, 1)
+  with tf.control_dependencies([_check(tf.equal(stored_version, version),
                                        "DeepSIC file has an unsupported format version")]):
     stored_model = _from_bytes(data, 5, 4)
   with tf.control_dependencies([_check(tf.equal(stored_model, model_id),

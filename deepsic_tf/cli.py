@@ -11,7 +11,11 @@ Decompress and classify find the shipped model that wrote a file when `--model` 
 out. The output name is optional: photo.png -> photo.dsic -> photo.png, never replacing
 an existing file unless named. Compress prints the bpp, the class and the PSNR of the
 reconstruction; decompress prints the class and, given the original, PSNR and MS-SSIM.
-Bad input (an unknown model, an unreadable image, a corrupt, truncated or foreign file,
+`compress --entropy-coding context` codes the code with the context-adaptive binary
+coder (the paper's CABAC, `deepsic_tf.context_coding`; fewer bits, same pixels),
+`--entropy-coding model` with the model's own entropy model; the default is context
+where the model has context tables (every shipped model does), else the model's own.
+Decompress and classify read either. Bad input (an unknown model, an unreadable image, a corrupt, truncated or foreign file,
 an unwritable output) is one line on stderr and exit 1; outputs are written atomically.
 """
 from __future__ import annotations
@@ -34,8 +38,12 @@ from deepsic_tf.family import FAMILY  # pylint: disable=wrong-import-position
 
 
 def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}") -> int:
-  parser, _ = codec_parser(FAMILY, prog, __doc__.split("\n\n")[0],
-                           ("compress", "decompress", "classify"))
+  parser, commands = codec_parser(FAMILY, prog, __doc__.split("\n\n")[0],
+                                  ("compress", "decompress", "classify"))
+  commands["compress"].add_argument(
+      "--entropy-coding", choices=("context", "model"),
+      help="context: the context-adaptive binary coder (needs the model's context tables); "
+           "model: the model's own entropy model (default: context where it has tables)")
   return codec_cli.main(FAMILY, parser, argv, _run)
 
 
@@ -48,12 +56,15 @@ def _run(args: argparse.Namespace, image: Optional[np.ndarray], data: Optional[b
   codec = SavedCodec(folder)
 
   if args.command == "compress":
-    data = codec.compress(image)
+    context = (args.entropy_coding == "context" if args.entropy_coding else
+               codec.has_context_tables)
+    data = codec.compress(image, context_coded=context)
     decoded = codec.decompress(data)
     atomic_write_bytes(args.output, data)
     height, width = image.shape[:2]
-    print(f"{args.output}: {len(data)} bytes, {8 * len(data) / (height * width):.4f} bpp, "
-          f"class {decoded.class_name!r}, PSNR {metrics.psnr(image, decoded.image):.2f} dB")
+    print(f"{args.output}: {len(data)} bytes, {8 * len(data) / (height * width):.4f} bpp "
+          f"({'context-coded' if context else 'model-coded'}), class {decoded.class_name!r}, "
+          f"PSNR {metrics.psnr(image, decoded.image):.2f} dB")
   elif args.command == "decompress":
     decoded = codec.decompress(data)
     write_png(args.output, decoded.image)

@@ -6,12 +6,16 @@ range-codes them with the entropy model rebuilt for compression, and packs the f
 decodes the code, reconstructs and crops the image, and returns the class: read from
 the file (pre) or computed by the head on the decoded features (post). `classify`
 gives the class alone; for post-semantic models it runs the head on the decoded
-features without reconstructing any pixels.
+features without reconstructing any pixels. `codes`, `decode_codes` and
+`classify_codes` are the same transforms around the integer code, for the
+context-adaptive coder that runs outside the graph (`deepsic_tf.context_coding`,
+through `deepsic_tf.saved_codec`).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+from typing import Tuple
 
 import tensorflow as tf
 
@@ -71,9 +75,9 @@ class CodecModule(tf.Module):
             "model_id": tf.constant(self._model_id, tf.int64),
             "class_names": tf.constant(self._class_names)}
 
-  @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
-  def compress(self, image: tf.Tensor) -> dict:
-    """A uint8 RGB image (any size up to 65535 per side) to the bytes of a file."""
+  def _features_and_label(self, image: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+    """f(x) of a uint8 image (padded to the stride) and the label a file stores (pre-semantic:
+    the head's class of f(x); post-semantic: 0, none)."""
     shape = tf.shape(image, out_type=tf.int64)
     size_ok = tf.reduce_all([shape[0] >= 1, shape[1] >= 1, shape[0] <= bitstream.MAX_SIDE,
                              shape[1] <= bitstream.MAX_SIDE])
@@ -81,13 +85,49 @@ class CodecModule(tf.Module):
         "image sides must be between 1 and 65535 pixels"])]):
       padded = pad_to_multiple(image, self._config.total_stride, row_axis=0)
     features = self._transforms.features(padded[tf.newaxis])
-    payload = self._compress_code(features)
     if self._config.architecture == "pre":
-      label = tf.argmax(self._transforms.head(features, training=False)[0])
-    else:
-      label = tf.constant(0, tf.int64)
-    data = bitstream.pack(self._model_id, shape[0], shape[1], label, self._label_bytes, payload)
+      return features, tf.argmax(self._transforms.head(features, training=False)[0])
+    return features, tf.constant(0, tf.int64)
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
+  def compress(self, image: tf.Tensor) -> dict:
+    """A uint8 RGB image (any size up to 65535 per side) to the bytes of a file."""
+    features, label = self._features_and_label(image)
+    shape = tf.shape(image, out_type=tf.int64)
+    data = bitstream.pack(self._model_id, shape[0], shape[1], label, self._label_bytes,
+                          self._compress_code(features))
     return {"file": data, "label": tf.cast(label, tf.int32)}
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
+  def codes(self, image: tf.Tensor) -> dict:
+    """The integer code (rows, cols, C) the factorized file would range-code, and the label
+    a file stores: for coders outside the graph (`deepsic_tf.context_coding`)."""
+    features, label = self._features_and_label(image)
+    lattice = tf.round(self.quantizer.to_lattice(features))[0]
+    return {"codes": tf.cast(lattice, tf.int32), "label": tf.cast(label, tf.int32)}
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.int32),
+                                tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                tf.TensorSpec([], tf.int32)])
+  def decode_codes(self, codes: tf.Tensor, height: tf.Tensor, width: tf.Tensor,
+                   label: tf.Tensor) -> dict:
+    """Inverse of `codes`: the image of height x width and its class (pre-semantic: the
+    stored `label`; post-semantic: the head's class of the code)."""
+    features = self.quantizer.from_lattice(tf.cast(codes, tf.float32))[tf.newaxis]
+    image = self._transforms.pixels(features)[0, :height, :width]
+    return {"image": image, "label": self._code_label(features, label)}
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.int32),
+                                tf.TensorSpec([], tf.int32)])
+  def classify_codes(self, codes: tf.Tensor, label: tf.Tensor) -> dict:
+    """The class of a code, as `decode_codes` gives it, without the pixels."""
+    features = self.quantizer.from_lattice(tf.cast(codes, tf.float32))[tf.newaxis]
+    return {"label": self._code_label(features, label)}
+
+  def _code_label(self, features: tf.Tensor, label: tf.Tensor) -> tf.Tensor:
+    if self._config.architecture == "pre":
+      return label
+    return tf.cast(tf.argmax(self._transforms.head(features, training=False)[0]), tf.int32)
 
   def _compress_code(self, features: tf.Tensor) -> tf.Tensor:
     """The payload: the range-coded code (and, first, the side code z)."""
@@ -141,7 +181,8 @@ class CodecModule(tf.Module):
 
   def signatures(self) -> dict:
     return {"compress": self.compress, "decompress": self.decompress,
-            "classify": self.classify, "info": self.info}
+            "classify": self.classify, "info": self.info, "codes": self.codes,
+            "decode_codes": self.decode_codes, "classify_codes": self.classify_codes}
 
 
 def export(model: DeepSIC, path: str | os.PathLike, tiles: Tiles = Tiles()) -> CodecModule:

@@ -44,5 +44,8 @@ FAMILY = Family(name="deepsic", title="DeepSIC", package="deepsic_tf", extension
                 not_a_codec=_not_a_codec, load_model=lazy("deepsic_tf.train:load_model"),
                 export_codec=lazy("deepsic_tf.codec:export"), export=_export,
                 model_id=lazy("deepsic_tf.codec:model_id"),
-                # `deepsic:PATH`: one model is one rate-distortion point.
-                evaluation_codecs={"deepsic": lazy("deepsic_tf.evaluation:DeepSICEvalCodec")})
+                # `deepsic:PATH`: one model is one rate-distortion point;
+                # `deepsic-context:PATH`: the same, context-coded.
+                evaluation_codecs={"deepsic": lazy("deepsic_tf.evaluation:DeepSICEvalCodec"),
+                                   "deepsic-context": lazy(
+                                       "deepsic_tf.evaluation:context_coded_codec")})

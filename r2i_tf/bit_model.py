@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
 from compression_eval.errors import UserError
-from compression_eval.fileio import atomic_write_bytes
+from compression_eval.fileio import read_arrays, write_arrays
 from r2i_tf import bit_contexts
 from r2i_tf.entropy import BINS
 
@@ -157,23 +154,20 @@ class BitModel:
                       f"{stages} stages of {bits} bits per block)")
 
   def save(self, path: str | Path) -> None:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{name: getattr(self, name) for name in _ARRAYS},
-                        shift=self.shift, stages=self.stages,
-                        model_ids=np.array(self.model_ids, np.int64))
-    atomic_write_bytes(path, buffer.getvalue())
+    write_arrays(path, {**{name: getattr(self, name) for name in _ARRAYS},
+                        "shift": np.int64(self.shift), "stages": np.int64(self.stages),
+                        "model_ids": np.array(self.model_ids, np.int64)})
 
   @classmethod
   def load(cls, path: str | Path) -> "BitModel":
     """The model in a bit_model.npz, or a one-line `UserError`."""
+    stored = read_arrays(path, (*_ARRAYS, "shift", "stages", "model_ids"), "an R2I bit model")
+    arrays = {name: stored[name] for name in _ARRAYS}
     try:
-      with np.load(path, allow_pickle=False) as tables:
-        arrays = {name: tables[name] for name in _ARRAYS}
-        scalars = {name: int(tables[name]) for name in ("shift", "stages")}
-        model_ids = tuple(int(i) for i in tables["model_ids"])
-    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
-            zlib.error) as error:
-      raise UserError(f"{path} is not an R2I bit model ({type(error).__name__})") from None
+      scalars = {name: int(stored[name]) for name in ("shift", "stages")}
+      model_ids = tuple(int(i) for i in stored["model_ids"].reshape(-1))
+    except (TypeError, ValueError):
+      raise UserError(f"{path} is not an R2I bit model (wrong scalars)") from None
     integer = {"w_earlier", "w_above", "w2"}  # int8; the others int64
     if any(arrays[name].dtype != (np.int8 if name in integer else np.int64) for name in arrays):
       raise UserError(f"{path} is not an R2I bit model (wrong table types)")
@@ -190,12 +184,6 @@ def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
   if inputs.size * weights.shape[1] <= _SMALL:
     return np.einsum("nk,kh->nh", inputs, weights, optimize=False).astype(np.int64)
   return (inputs @ weights).astype(np.int64)
-
-
-def ideal_bits(indexes: np.ndarray, bits: np.ndarray) -> float:
-  """-sum log2 P(bit) of bits under their CDF indexes: the rate a perfect coder spends."""
-  one = (indexes + 0.5) / BINS
-  return float(-np.sum(np.where(bits == 1, np.log2(one), np.log2(1.0 - one))))
 
 
 def find(model_id: int, folders: Sequence[Path]) -> Optional[BitModel]:

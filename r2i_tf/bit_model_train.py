@@ -21,13 +21,14 @@ from typing import List, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from compression_eval.binary_coding import ideal_bits
 from compression_eval.datasets.image_folder import ImageFolderSource
 from compression_eval.errors import ArgumentParser, UserError, run_cli
 from compression_eval.images import read_rgb8
 from compression_eval.locations import shipped_models
 from compression_eval.model_lookup import codec_folder
 from r2i_tf import bit_contexts, entropy
-from r2i_tf.bit_model import ADAPTIVE_SCALE, FILE_NAME, BitModel, ideal_bits
+from r2i_tf.bit_model import ADAPTIVE_SCALE, FILE_NAME, BitModel
 from r2i_tf.blocks import grid_shape
 from r2i_tf.family import FAMILY
 from r2i_tf.saved_codec import SavedCodec

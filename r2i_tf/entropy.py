@@ -15,23 +15,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_compression as tfc
 
+from compression_eval.binary_coding import BINS, LOOKUP
 from compression_eval.errors import UserError
-
-PRECISION = 16  # bits of the range coder's CDFs
-BINS = 64  # the probability of a one is quantised to one of BINS CDFs
-
-
-def _lookup() -> tf.Tensor:
-  """A CDF per bin: [precision, 0, P(bit < 1), 1] scaled by 2^precision."""
-  one = (np.arange(BINS) + 0.5) / BINS
-  scale = 1 << PRECISION
-  below_one = np.clip(np.round((1.0 - one) * scale), 1, scale - 1)
-  rows = np.stack([np.full(BINS, PRECISION), np.zeros(BINS), below_one, np.full(BINS, scale)], -1)
-  return tf.constant(rows.astype(np.int32))
-
-
-LOOKUP = _lookup()
-
 
 def _bins(ones: np.ndarray, seen) -> np.ndarray:
   """CDF index per context from its count of ones among `seen` bits (broadcasting)."""

@@ -73,8 +73,7 @@ class ServingClient:
   def bit_model(self) -> BitModel:
     """The learned bit model of this coder, or a one-line `UserError`."""
     if self._bit_model is None:
-      shipped = sorted(path for path in locations.shipped_models().glob("*") if path.is_dir())
-      found = find(self.model_id, self._bit_model_folders + shipped)
+      found = find(self.model_id, self._bit_model_folders + locations.shipped_model_folders())
       if found is None:
         raise UserError(f"no learned bit model for this R2I model (id {self.model_id:08x}): "
                         f"expected {FILE_NAME} beside its codec or its shipped weights; "

@@ -69,3 +69,25 @@ def hyperprior_exported(hyperprior_model, tmp_path_factory) -> Path:
   path = tmp_path_factory.mktemp("deepsic_hyperprior_export") / "codec"
   export(hyperprior_model, str(path))
   return path
+
+
+
+def add_context_tables(path: Path) -> Path:
+  """Learns context tables for the codec at `path` from a few smooth images' codes and
+  writes them beside it (context_tables.npz in the codec folder)."""
+  from deepsic_tf import context_coding  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
+  from tests.conftest import smooth_image  # pylint: disable=import-outside-toplevel
+  codec = SavedCodec(path)
+  codes = [codec.code(smooth_image(64, 96, seed=seed)) for seed in range(4)]
+  context_coding.learn_tables(codes, codec.levels, codec.model_id).save(
+      path / context_coding.FILE_NAME)
+  return path
+
+
+@pytest.fixture(scope="session")
+def context_exported(tiny_models, tmp_path_factory) -> Path:
+  """The tiny pre-semantic model's codec, with context tables beside it."""
+  path = tmp_path_factory.mktemp("deepsic_context_export") / "codec"
+  export(tiny_models["pre"], str(path))
+  return add_context_tables(path)

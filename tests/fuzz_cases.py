@@ -161,10 +161,11 @@ def _deepsic_reseal(label_bytes: int) -> Callable[[bytes], bytes]:
   return reseal
 
 
-def deepsic_target(codec_path: Path, name: Optional[str] = None) -> Target:
+def deepsic_target(codec_path: Path, name: Optional[str] = None,
+                   context_coded: bool = False) -> Target:
   codec = DeepSICCodec(codec_path, max_pixels=MAX_PIXELS)
   label_bytes = deepsic_format.label_bytes_for(codec.config.label_bits)
-  valid = tuple(codec.compress(smooth_image(*shape, seed=seed))
+  valid = tuple(codec.compress(smooth_image(*shape, seed=seed), context_coded)
                 for seed, shape in enumerate([(1, 1), (40, 72), (96, 64)]))
 
   def read(data: bytes) -> Tuple[int, int]:

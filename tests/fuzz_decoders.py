@@ -27,7 +27,7 @@ from compression_eval.fileio import atomic_write_text
 from deepsic_tf.codec import export as export_deepsic
 from r2i_tf.bit_model import FILE_NAME
 from r2i_tf.codec import export as export_r2i
-from tests.deepsic_fixtures import tiny_hyperprior_model, tiny_model
+from tests.deepsic_fixtures import add_context_tables, tiny_hyperprior_model, tiny_model
 from tests.fuzz_cases import Target, deepsic_target, image_target, mutations, outcome, r2i_target
 from tests.r2i_fixtures import tiny_bit_model, tiny_ir2i, tiny_r2i
 
@@ -39,6 +39,8 @@ def targets(folder: Path) -> List[Target]:
   for architecture in ("pre", "post"):
     export_deepsic(tiny_model(architecture), str(folder / architecture))
   export_deepsic(tiny_hyperprior_model(), str(folder / "hyperprior"))
+  export_deepsic(tiny_model("pre"), str(folder / "context"))
+  add_context_tables(folder / "context")
   export_r2i(tiny_r2i("decoding"), str(folder / "r2i"))
   export_r2i(tiny_ir2i(), str(folder / "ir2i"))
   for coder in ("r2i", "ir2i"):  # found beside the codec for "learned" files alone
@@ -46,6 +48,7 @@ def targets(folder: Path) -> List[Target]:
   (folder / "images").mkdir()
   return [deepsic_target(folder / "pre"), deepsic_target(folder / "post"),
           deepsic_target(folder / "hyperprior", "deepsic-hyperprior"),
+          deepsic_target(folder / "context", "deepsic-context", context_coded=True),
           r2i_target(folder / "r2i", "r2i"),
           r2i_target(folder / "r2i", "r2i-entropy-coded", entropy_coded=True),
           r2i_target(folder / "r2i", "r2i-learned", entropy_coded="learned"),

@@ -25,10 +25,11 @@ EXAMPLES = 60
 
 
 @pytest.fixture(scope="session")
-def fuzz_targets(exported, hyperprior_exported, r2i_exported, ir2i_exported, r2i_learned,
-                 ir2i_learned, tmp_path_factory) -> Dict[str, Target]:
+def fuzz_targets(exported, hyperprior_exported, context_exported, r2i_exported, ir2i_exported,
+                 r2i_learned, ir2i_learned, tmp_path_factory) -> Dict[str, Target]:
   targets = [deepsic_target(exported["pre"]), deepsic_target(exported["post"]),
              deepsic_target(hyperprior_exported, "deepsic-hyperprior"),
+             deepsic_target(context_exported, "deepsic-context", context_coded=True),
              r2i_target(r2i_exported, "r2i"),
              r2i_target(r2i_exported, "r2i-entropy-coded", entropy_coded=True),
              r2i_target(r2i_learned, "r2i-learned", entropy_coded="learned"),
@@ -38,7 +39,8 @@ def fuzz_targets(exported, hyperprior_exported, r2i_exported, ir2i_exported, r2i
   return {target.name: target for target in targets}
 
 
-@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-post", "deepsic-hyperprior", "r2i",
+@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-post", "deepsic-hyperprior",
+                                  "deepsic-context", "r2i",
                                   "r2i-entropy-coded", "r2i-learned", "ir2i", "ir2i-learned",
                                   "images"])
 def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
@@ -55,7 +57,7 @@ def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
   check()
 
 
-@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-hyperprior"])
+@pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-hyperprior", "deepsic-context"])
 def test_every_cut_of_a_deepsic_file_is_refused(fuzz_targets, name):
   target = fuzz_targets[name]
   data = target.valid[-1]

@@ -34,6 +34,9 @@ CODECS = [model.name for model in zoo.MODELS if model.is_codec]
 # Table 2's range-coded curves: the report's name for each (model, coding).
 ENTROPY_CODED = {f"{name}{suffix}": (name, coding) for name in reproduce_tables.ENTROPY_CODED
                  for suffix, coding in (("-entropy-coded", "adaptive"), ("-learned", "learned"))}
+# DeepSIC's context-coded files (`deepsic_tf.context_coding`), each model's own curve.
+ENTROPY_CODED.update({f"{model.name}{reproduce_tables.CONTEXT}": (model.name, "context")
+                      for model in zoo.MODELS if model.trainer == "deepsic" and model.is_codec})
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,8 @@ def _eval_codec(name: str):
   folder = MODELS / name
   loaded = zoo.load(folder, model.trainer)
   if model.trainer == "deepsic":
-    return DeepSICEvalCodec(str(folder / "codec"), codec=DeepSICCodec.of_model(loaded))
+    return DeepSICEvalCodec(str(folder / "codec"), codec=DeepSICCodec.of_model(loaded),
+                            context_coded=coding == "context")
   return R2IEvalCodec(str(folder / "codec"), codec=R2ICodec.of_model(loaded),
                       entropy_coded=coding)
 

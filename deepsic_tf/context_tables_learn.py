@@ -1,0 +1,89 @@
+"""Learns a DeepSIC model's context tables (`deepsic_tf.context_coding`) from training codes.
+
+  python scripts/learn_context_tables.py --model deepsic-post-q2 --images 400
+
+The codec codes whole images of an ImageNet-layout folder's training split (never
+Kodak) to their integer codes; every context's decisions are counted over them, in the
+coder's own order, and scaled to `context_coding.PRIOR_WEIGHT` decisions, the counts each
+file's coding starts from (CABAC's initialisation tables). Both coders' files are then
+written for held-out training images, and their rates printed.
+The tables go beside the model's weights (saved_models/NAME/context_tables.npz).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import List, Sequence
+
+import numpy as np
+
+from compression_eval.datasets.image_folder import ImageFolderSource
+from compression_eval.errors import ArgumentParser, UserError, run_cli
+from compression_eval.images import read_rgb8
+from compression_eval.locations import shipped_models
+from compression_eval.model_lookup import codec_folder
+from deepsic_tf import context_coding
+from deepsic_tf.family import FAMILY
+from deepsic_tf.saved_codec import SavedCodec
+
+
+def held_out_rates(codec: SavedCodec, paths: Sequence[str]) -> dict:
+  """Bits per pixel of the files of the model's own entropy model and of the context coder."""
+  bits = {"model_bpp": 0, "context_bpp": 0}
+  pixels = 0
+  for path in paths:
+    image = read_rgb8(path)
+    bits["model_bpp"] += 8 * len(codec.compress(image))
+    bits["context_bpp"] += 8 * len(codec.compress(image, context_coded=True))
+    pixels += image.shape[0] * image.shape[1]
+  return {name: value / pixels for name, value in bits.items()}
+
+
+def main(argv: List[str] | None = None) -> int:
+  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--model", required=True,
+                      help="a shipped DeepSIC name or a codec SavedModel folder")
+  parser.add_argument("--dataset", default="../shared/data/imagenette",
+                      help="ImageNet-layout folder; its train/ split is used")
+  parser.add_argument("--images", type=int, default=400, help="training images to count")
+  parser.add_argument("--held-out", type=int, default=100,
+                      help="further training-split images the rates are measured on")
+  parser.add_argument("--weight", type=int, default=context_coding.PRIOR_WEIGHT,
+                      help="decisions a context's initial counts are worth")
+  parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--output", help=f"{context_coding.FILE_NAME} to write (default: beside "
+                      "the shipped model's weights, or in the codec folder)")
+  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+  if args.images < 1 or args.held_out < 0 or args.weight < 1:
+    raise UserError("--images and --weight must be at least 1, --held-out at least 0")
+  started = time.perf_counter()
+  folder = codec_folder(FAMILY, args.model)
+  codec = SavedCodec(folder)
+  shipped = shipped_models() / args.model
+  output = Path(args.output or (shipped if (shipped / "config.json").is_file() else folder)
+                / context_coding.FILE_NAME)
+  source = ImageFolderSource.scan(args.dataset, "train")
+  wanted = args.images + args.held_out
+  if wanted > len(source):
+    raise UserError(f"{args.dataset}/train has {len(source)} images, fewer than {wanted}")
+  order = np.random.default_rng(args.seed).permutation(len(source))
+  print(f"coding {wanted} images of {args.dataset}/train with {args.model}", flush=True)
+  paths = [source.paths[i] for i in order[:wanted]]
+  codes = [codec.code(read_rgb8(path)) for path in paths[:args.images]]
+  tables = context_coding.learn_tables(codes, codec.levels, codec.model_id, args.weight)
+  codec.use_context_tables(tables)
+  rates = held_out_rates(codec, paths[args.images:]) if args.held_out else {}
+  tables.save(output)
+  summary = {"model": args.model, "dataset": f"{args.dataset}/train", "images": args.images,
+             "held_out": args.held_out, "weight": args.weight, "seed": args.seed,
+             "held_out_rates": rates, "bytes": output.stat().st_size,
+             "wall_seconds": round(time.perf_counter() - started)}
+  print(json.dumps(summary, indent=2))
+  print(f"wrote {output}")
+  return 0
+
+
+def entry_point() -> None:
+  run_cli(main)
