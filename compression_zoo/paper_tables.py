@@ -208,18 +208,21 @@ def points_beside(curves: Mapping[str, RDCurve], names: Sequence[str],
   """Each point of the `names` curves beside the `references` at the same rate.
 
   DeepSIC's Figures 6-7 compare it with the classic codecs rate by rate; one model per
-  rate gives one point each, so the table reads like the figures.
+  rate gives one point each, so the table reads like the figures. A model in more than
+  one curve (its own entropy model, context-coded) is named with the curve.
   """
   header = ["model", "bpp"]
   for metric in metrics:
     header += [f"{metric}"] + [f"{reference} {metric}" for reference in references]
+  settings = [setting for name in names for setting in curves[name].results["setting"]]
   rows, cells = [], []
   for name in names:
     curve = curves[name]
     for index, setting in enumerate(curve.results["setting"]):
       bpp = curve.results["bpp"][index]
-      record: Dict[str, object] = {"model": setting, "bpp": bpp}
-      row = [str(setting), f"{bpp:.3f}"]
+      label = f"{setting} ({name})" if settings.count(setting) > 1 else str(setting)
+      record: Dict[str, object] = {"model": label, "bpp": bpp}
+      row = [label, f"{bpp:.3f}"]
       for metric in metrics:
         digits = 2 if metric.startswith("psnr") else 4
         record[metric] = ours = curve.results[metric][index]

@@ -109,3 +109,27 @@ def test_train_script_trains_exports_and_refuses_a_changed_config(tmp_path):
                     str(tmp_path / "x.png"), str(tmp_path / "x.dsic"))
   assert compressed.returncode == 0, compressed.stderr[-2000:]
   _one_line_error(_run(*args[:-1], "post"), "different model config")
+
+
+def test_compress_context_codes_where_the_model_has_tables_and_says_so(
+    context_exported, exported, tmp_path):
+  Image.fromarray(smooth_image(40, 56)).save(tmp_path / "photo.png")
+  written = {}
+  for coding in ("default", "model"):
+    flags = () if coding == "default" else ("--entropy-coding", coding)
+    result = _run("-m", "deepsic_tf", "compress", "--model", str(context_exported), *flags,
+                  str(tmp_path / "photo.png"), str(tmp_path / f"{coding}.dsic"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    written[coding] = (tmp_path / f"{coding}.dsic").read_bytes()
+    assert ("context-coded" if coding == "default" else "model-coded") in result.stdout
+  assert written["default"][4] == 2 and written["model"][4] == 1  # the format version
+  for coding in written:
+    result = _run("-m", "deepsic_tf", "decompress", "--model", str(context_exported),
+                  str(tmp_path / f"{coding}.dsic"), str(tmp_path / f"{coding}.png"))
+    assert result.returncode == 0, result.stderr[-2000:]
+  assert (tmp_path / "default.png").read_bytes() == (tmp_path / "model.png").read_bytes()
+  refused = _run("-m", "deepsic_tf", "compress", "--model", str(exported["post"]),
+                 "--entropy-coding", "context", str(tmp_path / "photo.png"),
+                 str(tmp_path / "none.dsic"))
+  _one_line_error(refused, "no context tables")
+  assert not (tmp_path / "none.dsic").exists()
