@@ -18,8 +18,6 @@ from typing import List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # pylint: disable=wrong-import-position
-
 from compression_eval.errors import ArgumentParser, run_cli  # pylint: disable=wrong-import-position
 
 
@@ -53,8 +51,7 @@ def main(argv: List[str] | None = None) -> int:
   rows.append(("context, empty start (adaptation alone)", rate(empty)))
   source = ImageFolderSource.scan(args.dataset, "train")
   for seed in (int(seed) for seed in args.seeds.split(",")):
-    order = np.random.default_rng(seed).permutation(len(source))[:args.images]
-    codes = [codec.code(read_rgb8(source.paths[i])) for i in order]
+    codes = [codec.code(read_rgb8(path)) for path in source.sample(args.images, seed)]
     for weight in (8, cc.PRIOR_WEIGHT, 128, 1024):
       tables = cc.learn_tables(codes, levels, codec.model_id, weight)
       rows.append((f"context, learned tables (seed {seed}), weight {weight}", rate(tables)))

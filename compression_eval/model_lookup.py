@@ -60,6 +60,13 @@ def codec_folder(family: Family, model: str) -> Path:
   return _shipped_codec(family, model, catalogue.folder(model))
 
 
+def beside_weights(model: str, folder: Path, file_name: str) -> Path:
+  """Where a table made for `model` goes (R2I's bit model, DeepSIC's context tables):
+  beside the shipped model's weights if `model` names one, else in its codec `folder`."""
+  shipped_folder = locations.shipped_models() / model
+  return (shipped_folder if (shipped_folder / "config.json").is_file() else folder) / file_name
+
+
 def codec_of_file(family: Family, data: bytes, path: str) -> Path:
   """The codec SavedModel of the shipped model that wrote `data` (the file at `path`).
 

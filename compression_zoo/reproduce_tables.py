@@ -203,6 +203,12 @@ CONTEXT = "-context"
 DEEPSIC_CURVES = ("deepsic-pre", "deepsic-post", "deepsic-pre-context", "deepsic-post-context")
 
 
+def _per_image_figures(records: Dict[str, list]) -> Dict[str, list]:
+  """Each image's records, cut to the figures the report keeps (`PER_IMAGE_KEYS`)."""
+  return {image: [{key: record[key] for key in PER_IMAGE_KEYS} for record in image_records]
+          for image, image_records in records.items()}
+
+
 def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
                   remeasure: bool) -> Tuple[Dict[str, object], Dict[str, dict]]:
   """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
@@ -227,9 +233,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
       print(f"Kodak: {model.name}", file=sys.stderr, flush=True)
       records = {}
       curve = evaluate_codec(f"{model.trainer}:{path}", images, pool=pool, per_image=records)
-      per_image[model.name] = {image: [{key: record[key] for key in PER_IMAGE_KEYS}
-                                       for record in image_records]
-                               for image, image_records in records.items()}
+      per_image[model.name] = _per_image_figures(records)
       if model.name in architectures:
         curve.name = model.name
         deepsic_points[f"deepsic-{architectures[model.name]}"].append(curve)
@@ -238,9 +242,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
         context = evaluate_codec(f"deepsic-context:{path}", images, pool=pool, per_image=records)
         context.name = model.name
         deepsic_points[f"deepsic-{architectures[model.name]}{CONTEXT}"].append(context)
-        per_image[f"{model.name}{CONTEXT}"] = {
-            image: [{key: record[key] for key in PER_IMAGE_KEYS} for record in image_records]
-            for image, image_records in records.items()}
+        per_image[f"{model.name}{CONTEXT}"] = _per_image_figures(records)
       else:
         curves[curve.name] = curve
       if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
@@ -249,9 +251,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
           records = {}
           curve = evaluate_codec(f"{kind}:{path}", images, pool=pool, per_image=records)
           curves[curve.name] = curve
-          per_image[curve.name] = {
-              image: [{key: record[key] for key in PER_IMAGE_KEYS} for record in image_records]
-              for image, image_records in records.items()}
+          per_image[curve.name] = _per_image_figures(records)
   for name, points in deepsic_points.items():
     points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
     coding = "context-coded" if name.endswith(CONTEXT) else "its own entropy model"

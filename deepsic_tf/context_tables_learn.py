@@ -17,13 +17,10 @@ import time
 from pathlib import Path
 from typing import List, Sequence
 
-import numpy as np
-
 from compression_eval.datasets.image_folder import ImageFolderSource
 from compression_eval.errors import ArgumentParser, UserError, run_cli
 from compression_eval.images import read_rgb8
-from compression_eval.locations import shipped_models
-from compression_eval.model_lookup import codec_folder
+from compression_eval.model_lookup import beside_weights, codec_folder
 from deepsic_tf import context_coding
 from deepsic_tf.family import FAMILY
 from deepsic_tf.saved_codec import SavedCodec
@@ -61,16 +58,10 @@ def main(argv: List[str] | None = None) -> int:
   started = time.perf_counter()
   folder = codec_folder(FAMILY, args.model)
   codec = SavedCodec(folder)
-  shipped = shipped_models() / args.model
-  output = Path(args.output or (shipped if (shipped / "config.json").is_file() else folder)
-                / context_coding.FILE_NAME)
-  source = ImageFolderSource.scan(args.dataset, "train")
+  output = Path(args.output or beside_weights(args.model, folder, context_coding.FILE_NAME))
   wanted = args.images + args.held_out
-  if wanted > len(source):
-    raise UserError(f"{args.dataset}/train has {len(source)} images, fewer than {wanted}")
-  order = np.random.default_rng(args.seed).permutation(len(source))
+  paths = ImageFolderSource.scan(args.dataset, "train").sample(wanted, args.seed)
   print(f"coding {wanted} images of {args.dataset}/train with {args.model}", flush=True)
-  paths = [source.paths[i] for i in order[:wanted]]
   codes = [codec.code(read_rgb8(path)) for path in paths[:args.images]]
   tables = context_coding.learn_tables(codes, codec.levels, codec.model_id, args.weight)
   codec.use_context_tables(tables)

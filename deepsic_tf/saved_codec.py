@@ -26,6 +26,7 @@ from compression_eval.images import MAX_PIXELS, check_pixel_count
 from deepsic_tf import bitstream, context_coding
 from deepsic_tf.bitstream import ERROR_PREFIX, declared_size
 from deepsic_tf.config import DeepSICConfig
+from deepsic_tf.quantizer import BBitQuantizer
 
 if TYPE_CHECKING:  # the model classes load Keras layers, which reading files does not need
   from deepsic_tf.models import DeepSIC
@@ -83,7 +84,7 @@ class SavedCodec:
     self.model_id = int(info["model_id"].numpy())
     self.class_names: List[str] = [name.decode() for name in info["class_names"].numpy()]
     self._label_bytes = bitstream.label_bytes_for(self.config.label_bits)
-    self.levels = (-2**(self.config.bits - 1), 2**(self.config.bits - 1) - 1)
+    self.levels = BBitQuantizer(self.config.bits).levels
     self._tables: Optional[context_coding.ContextTables] = None
     self.table_folders = [path, path.parent] if path else []
 
@@ -156,11 +157,15 @@ class SavedCodec:
     return prefix is not None and prefix.magic == bitstream.MAGIC and (
         prefix.version == bitstream.CONTEXT_VERSION)
 
-  def _run(self, signature: str, data: bytes) -> dict:
-    """A file-reading signature's outputs, after refusing an absurd declared size."""
+  def _check_size(self, data: bytes) -> None:
+    """Refuses a file declaring more than `max_pixels`, before anything is decoded."""
     size = declared_size(data)
     if size is not None:
       check_pixel_count(*size, what="the DeepSIC file", limit=self.max_pixels)
+
+  def _run(self, signature: str, data: bytes) -> dict:
+    """A file-reading signature's outputs, after refusing an absurd declared size."""
+    self._check_size(data)
     try:
       return self._signatures[signature](data=tf.constant(data))
     except tf.errors.OpError as error:
@@ -168,9 +173,7 @@ class SavedCodec:
 
   def _run_context(self, signature: str, data: bytes) -> dict:
     """`decode_codes` or `classify_codes` of a context-coded file's code."""
-    size = declared_size(data)
-    if size is not None:
-      check_pixel_count(*size, what="the DeepSIC file", limit=self.max_pixels)
+    self._check_size(data)
     codes, height, width, label = self._context_codes(data)
     inputs = {"codes": tf.constant(codes), "label": tf.constant(label, tf.int32)}
     if signature == "decode_codes":

@@ -25,8 +25,7 @@ from compression_eval.binary_coding import ideal_bits
 from compression_eval.datasets.image_folder import ImageFolderSource
 from compression_eval.errors import ArgumentParser, UserError, run_cli
 from compression_eval.images import read_rgb8
-from compression_eval.locations import shipped_models
-from compression_eval.model_lookup import codec_folder
+from compression_eval.model_lookup import beside_weights, codec_folder
 from r2i_tf import bit_contexts, entropy
 from r2i_tf.bit_model import ADAPTIVE_SCALE, FILE_NAME, BitModel
 from r2i_tf.blocks import grid_shape
@@ -150,9 +149,7 @@ def main(argv: List[str] | None = None) -> int:
   started = time.perf_counter()
   folder = codec_folder(FAMILY, args.model)
   codec = SavedCodec(folder)
-  shipped = shipped_models() / args.model
-  output = Path(args.output or (shipped if (shipped / "config.json").is_file() else folder)
-                / FILE_NAME)
+  output = Path(args.output or beside_weights(args.model, folder, FILE_NAME))
 
   wanted = args.images + args.held_out
   if args.codes and Path(args.codes).is_file():
@@ -161,11 +158,7 @@ def main(argv: List[str] | None = None) -> int:
     if len(codes) < wanted:
       raise UserError(f"{args.codes} holds {len(codes)} images' codes, fewer than {wanted}")
   else:
-    source = ImageFolderSource.scan(args.dataset, "train")
-    if wanted > len(source):
-      raise UserError(f"{args.dataset}/train has {len(source)} images, fewer than {wanted}")
-    order = np.random.default_rng(args.seed).permutation(len(source))
-    paths = [source.paths[i] for i in order[:wanted]]
+    paths = ImageFolderSource.scan(args.dataset, "train").sample(wanted, args.seed)
     print(f"coding {len(paths)} images of {args.dataset}/train with {args.model}", flush=True)
     codes = collect_codes(codec, paths)
     if args.codes:

@@ -12,6 +12,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+import numpy as np
+
 from compression_eval.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -102,3 +104,10 @@ class ImageFolderSource:
 
   def __len__(self) -> int:
     return len(self.paths)
+
+  def sample(self, count: int, seed: int) -> list[str]:
+    """`count` distinct image paths drawn with `seed`, or a `UserError` if there are fewer."""
+    if count > len(self.paths):
+      raise UserError(f"{self.root}/{self.split} has {len(self.paths)} images, fewer than {count}")
+    order = np.random.default_rng(seed).permutation(len(self.paths))
+    return [self.paths[i] for i in order[:count]]
