@@ -21,7 +21,8 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import PRESETS as DEEPSIC_PRESETS
-from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
+from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, POST_LAMBDA_SEMANTIC,
+                                POST_SEMANTIC_RUN, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
                                 REFERENCE_RUN, REFERENCE_START)
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
                             LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
@@ -77,20 +78,44 @@ def _deepsic_flags(architecture: str, filters: int, lambda_distortion: float) ->
 def _deepsic(architecture: str, quality: int) -> ZooModel:
   """A shipped DeepSIC model: at `cpu`, the run of its rate point (`_deepsic_transforms`),
   then its prior relearned on whole images (`deepsic_tf.presets.PRIOR_RUN`), then its head
-  on Table I's crops (`HEAD_RUN`); at `paper`, one run from scratch."""
+  on Table I's crops (`HEAD_RUN`); a post-semantic model then runs that chain once more at
+  lambda2 = `POST_LAMBDA_SEMANTIC`, continued from the first (`POST_SEMANTIC_RUN`). At
+  `paper`, one run from scratch."""
   transforms = _deepsic_transforms(architecture, quality)
   point = RATE_POINTS[quality - 1]
-  lambda_distortion = _deepsic_lambda(architecture, quality)
   name = f"deepsic-{architecture}-q{quality}"
-  flags = _deepsic_flags(architecture, point.filters, lambda_distortion)
+  flags = _deepsic_flags(architecture, point.filters, _deepsic_lambda(architecture, quality))
+  role = (f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
+          f"{_deepsic_lambda(architecture, quality)}, {point.filters} filters"
+          + (f", lambda2 {POST_LAMBDA_SEMANTIC}" if architecture == "post" else "")
+          + "): a Table I row and a point of Figures 6-7")
+  if architecture == "post":
+    head = _post_semantic_weight_one(quality)
+    flags = (*flags, "--lambda-semantic", str(POST_LAMBDA_SEMANTIC))
+    transforms = ZooModel(f"{name}-transforms-lambda2", "deepsic", flags,
+                          f"the run whose transforms {name} keeps",
+                          cpu_flags=POST_SEMANTIC_RUN, warmup=head, warmup_at_cpu_only=True)
+  return _prior_and_head(name, flags, transforms, role)
+
+
+def _prior_and_head(name: str, flags: Tuple[str, ...], transforms: ZooModel,
+                    role: str) -> ZooModel:
+  """`transforms` with its prior relearned (`PRIOR_RUN`, into <name>-prior), then its head
+  (`HEAD_RUN`): the model `name`."""
   prior = ZooModel(f"{name}-prior", "deepsic", flags,
-                   f"the run whose entropy model {name} keeps", needs=transforms.needs,
+                   f"the run whose entropy model {name} keeps",
                    cpu_flags=PRIOR_RUN, warmup=transforms, warmup_at_cpu_only=True)
-  return ZooModel(
-      name, "deepsic", flags,
-      f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-      f"{lambda_distortion}, {point.filters} filters): a Table I row and a point of Figures 6-7",
-      needs=transforms.needs, cpu_flags=HEAD_RUN, warmup=prior, warmup_at_cpu_only=True)
+  return ZooModel(name, "deepsic", flags, role, cpu_flags=HEAD_RUN,
+                  warmup=prior, warmup_at_cpu_only=True)
+
+
+def _post_semantic_weight_one(quality: int) -> ZooModel:
+  """The post-semantic chain of a rate point at lambda2 = 1: where the shipped post-semantic
+  model continues at `POST_LAMBDA_SEMANTIC`, and the pre-semantic model of its rate starts."""
+  point = RATE_POINTS[quality - 1]
+  name = f"deepsic-post-q{quality}-lambda2-1"
+  return _prior_and_head(name, _deepsic_flags("post", point.filters, point.lambda_distortion),
+                         _deepsic_transforms("post", quality), f"the lambda2 = 1 model of {name}")
 
 
 def _deepsic_lambda(architecture: str, quality: int) -> float:
@@ -101,28 +126,26 @@ def _deepsic_lambda(architecture: str, quality: int) -> float:
 
 
 def _deepsic_transforms(architecture: str, quality: int) -> ZooModel:
-  """The run that trains a DeepSIC rate point's transforms and head, from a neighbour
-  (`--init`, the shipped model) or from its warm-up."""
+  """The run that trains a DeepSIC rate point's transforms and head: a post-semantic one
+  from its neighbour's lambda2 = 1 model or from its warm-up, a pre-semantic one from the
+  post-semantic lambda2 = 1 model of its rate (`--init`, at `cpu`)."""
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
-  start, steps, warmup = point.start, point.steps, None
-  lambda_distortion = _deepsic_lambda(architecture, quality)
-  if architecture == "pre":
-    start, steps = quality, PRE_STEPS
+  flags = _deepsic_flags(architecture, point.filters, _deepsic_lambda(architecture, quality))
+  steps = PRE_STEPS if architecture == "pre" else point.steps
+  start = None
+  if architecture == "pre" or point.start is not None:
+    start = _post_semantic_weight_one(quality if architecture == "pre" else point.start)
+    if architecture == "pre" and point.pre_learning_rate:
+      flags += ("--learning-rate", str(point.pre_learning_rate))
   elif point.warmup:
     warmup_lambda, warmup_steps = point.warmup
-    warmup = ZooModel(f"{name}-warmup", "deepsic",
-                      _deepsic_flags(architecture, point.filters, warmup_lambda),
-                      f"the run {name} starts from", cpu_flags=("--steps", str(warmup_steps)))
-  init = f"deepsic-post-q{start}" if start is not None else None
-  learning_rate = point.pre_learning_rate if architecture == "pre" else None
-  return ZooModel(
-      f"{name}-transforms", "deepsic",
-      (*_deepsic_flags(architecture, point.filters, lambda_distortion),
-       *(("--init", "{models}/" + init) if init else ()),
-       *(("--learning-rate", str(learning_rate)) if learning_rate else ())),
-      f"the run whose transforms and head {name} keeps", needs=(init,) if init else (),
-      cpu_flags=("--steps", str(steps)), warmup=warmup)
+    start = ZooModel(f"{name}-warmup", "deepsic",
+                     _deepsic_flags(architecture, point.filters, warmup_lambda),
+                     f"the run {name} starts from", cpu_flags=("--steps", str(warmup_steps)))
+  return ZooModel(f"{name}-transforms", "deepsic", flags,
+                  f"the run whose transforms and head {name} keeps",
+                  cpu_flags=("--steps", str(steps)), warmup=start, warmup_at_cpu_only=True)
 
 
 def _cpu_runs(name: str, flags: Tuple[str, ...], role: str, warmup_flags: Tuple[str, ...],

@@ -18,7 +18,7 @@ from compression_eval.errors import UserError
 from compression_zoo import families, paper_tables, reproduce_tables, zoo
 from deepsic_tf import train as deepsic_train
 from deepsic_tf import train_cli as deepsic_train_cli
-from deepsic_tf.presets import PRESETS
+from deepsic_tf.presets import POST_LAMBDA_SEMANTIC, PRESETS
 from deepsic_tf.accuracy import accuracy
 from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.reference import ReferenceClassifier
@@ -67,11 +67,12 @@ def test_a_run_ships_with_its_readme_and_loads_back(tmp_path):
   assert "`python train.py --x`" in readme and "0:02:05" in readme and "top1 0.25" in readme
   assert "![learning curve](learning_curve.png)" in readme and "on 64 center" in readme
   assert json.loads((folder / "summary.json").read_text())["wall_seconds"] == 125.0
-  # Its transforms' run, its prior's, then its head's: the README says so.
-  assert "- Preset: `cpu`, 7 steps after 2 earlier runs' (the first 2 commands).\n" in readme
-  warmed = zoo.by_name("deepsic-post-q4")  # a warm-up, its transforms, its prior, its head
+  # post-q2's lambda2 = 1 chain (transforms, prior, head), then its own transforms, prior
+  # and head: the README says so.
+  assert "- Preset: `cpu`, 7 steps after 5 earlier runs' (the first 5 commands).\n" in readme
+  warmed = zoo.by_name("deepsic-post-q4")  # a warm-up, then two chains of three
   zoo.ship(warmed, run, tmp_path / "saved" / warmed.name, "python a && python b", 1.0)
-  assert "7 steps after 3 earlier runs' (the first 3 commands)" in (
+  assert "7 steps after 6 earlier runs' (the first 6 commands)" in (
       tmp_path / "saved" / warmed.name / "README.md").read_text()
   chained = dataclasses.replace(zoo.by_name("r2i-decoding"), trainer="deepsic")
   zoo.ship(chained, run, tmp_path / "saved" / "chained",
@@ -157,23 +158,32 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
     paper = zoo.training_commands(zoo.by_name(name), "d", "paper", tmp_path, tmp_path)
     assert len(paper) == 1 and "--init-coder" not in paper[0]
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
-  assert len(q4) == 4 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
+  assert len(q4) == 7 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
   # At cpu, each DeepSIC chain ends by relearning the prior alone on whole images, from
-  # the run before it, then the head alone on Table I's crops; at paper, one run from scratch.
-  prior_run, head_run = (deepsic_train_cli.parse_args(command[2:]) for command in q4[-2:])
-  assert prior_run.entropy_model_only and prior_run.patch_size == 224
-  assert prior_run.init == str(tmp_path / "deepsic-post-q4-transforms" / "model")
-  assert head_run.head_only and head_run.patch_size == 224
-  assert head_run.init == str(tmp_path / "deepsic-post-q4-prior" / "model")
+  # the run before it, then the head alone on Table I's crops; a post-semantic one does so
+  # at lambda2 = 1, then continues at POST_LAMBDA_SEMANTIC and does so again. At paper, one
+  # run from scratch.
+  parsed = [deepsic_train_cli.parse_args(command[2:]) for command in q4]
+  for transforms, prior_run, head_run in (parsed[1:4], parsed[4:7]):
+    assert prior_run.entropy_model_only and prior_run.patch_size == 224
+    assert prior_run.init == str(Path(transforms.output) / "model")
+    assert head_run.head_only and head_run.patch_size == 224
+    assert head_run.init == str(Path(prior_run.output) / "model")
+  assert [args.lambda_semantic for args in parsed] == [None] * 4 + [POST_LAMBDA_SEMANTIC] * 3
+  assert parsed[4].init == str(tmp_path / "deepsic-post-q4-lambda2-1" / "model")
+  assert parsed[-1].output == str(tmp_path / "deepsic-post-q4")
   names = [entry.name for entry in zoo.MODELS]
   for entry in zoo.MODELS:  # every model is trained after those it needs
     assert all(names.index(need) < names.index(entry.name) for need in entry.needs)
   post = zoo.by_name("deepsic-post-q2")
   assert "--steps" in zoo.training_commands(post, "d", "cpu", tmp_path, tmp_path)[-1]
   assert "--steps" not in zoo.training_commands(post, "d", "paper", tmp_path, tmp_path)[-1]
-  # Rate points start from a trained neighbour; each pre-semantic model from its post one.
+  # Rate points start from a trained neighbour; each pre-semantic model from its post one,
+  # both at lambda2 = 1.
   pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-3]
-  assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2")
+  assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
+  q1 = zoo.training_commands(zoo.by_name("deepsic-post-q1"), "d", "cpu", tmp_path, tmp_path)
+  assert q1[3][q1[3].index("--init") + 1] == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
   points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
                   for flag in ("--filters", "--lambda")) for entry in
             sorted((e for e in zoo.MODELS if e.name.startswith("deepsic-post-")),
