@@ -213,6 +213,22 @@ def assign_weights(model: tf.keras.Model, folder: str | os.PathLike) -> None:
     raise UserError(f"cannot load the weights in {folder}: {type(error).__name__}") from None
 
 
+def reset_optimizer(optimizer: tf.keras.optimizers.Optimizer,
+                    variables: Sequence[tf.Variable]) -> None:
+  """Starts `optimizer` afresh (step 0, zero moments) on `variables`.
+
+  A run folder's weights are a checkpoint of the model with its optimizer, so `--init`
+  from one also restores that run's step and moments (Adam's, once it builds its slots).
+  A new run must start at step 0: its learning-rate schedule is read at the optimizer's
+  step, and at the earlier run's step it sits past every drop, at its floor (1/25 of the
+  rate at `cpu`) for the whole run. A resumed run is unaffected: BackupAndRestore
+  restores its backup when `fit` starts, after this.
+  """
+  optimizer.build(list(variables))  # creates (and so restores) the slots before zeroing
+  for variable in optimizer.variables:
+    variable.assign(tf.zeros_like(variable))
+
+
 def check_resumable(output: Path, config_json: str) -> None:
   """Refuses to resume a run folder that was started with another model config.
 

@@ -125,6 +125,8 @@ def build_model(config: DeepSICConfig, preset: Preset, steps: int,
   if trained != "all":  # after the weights: freezing reorders `model.weights`
     model.freeze_all_but(trained)
     model.compile(optimizer=optimizer)  # `fit` restores what was trainable at compile time
+  if init is not None:
+    training.reset_optimizer(optimizer, model.trainable_variables)
   return model
 
 
