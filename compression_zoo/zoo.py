@@ -21,8 +21,8 @@ from compression_eval.errors import UserError
 from compression_eval.fileio import atomic_directory
 from compression_zoo import families
 from deepsic_tf.presets import PRESETS as DEEPSIC_PRESETS
-from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, POST_LAMBDA_SEMANTIC,
-                                POST_SEMANTIC_RUN, PRE_STEPS, PRIOR_RUN, RATE_POINTS,
+from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, LAMBDA_SEMANTIC,
+                                LAMBDA_SEMANTIC_RUN, PRIOR_RUN, RATE_POINTS,
                                 REFERENCE_RUN, REFERENCE_START)
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
                             LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
@@ -76,25 +76,23 @@ def _deepsic_flags(architecture: str, filters: int, lambda_distortion: float) ->
 
 
 def _deepsic(architecture: str, quality: int) -> ZooModel:
-  """A shipped DeepSIC model: at `cpu`, the run of its rate point (`_deepsic_transforms`),
-  then its prior relearned on whole images (`deepsic_tf.presets.PRIOR_RUN`), then its head
-  on Table I's crops (`HEAD_RUN`); a post-semantic model then runs that chain once more at
-  lambda2 = `POST_LAMBDA_SEMANTIC`, continued from the first (`POST_SEMANTIC_RUN`). At
+  """A shipped DeepSIC model: at `cpu`, the post-semantic lambda2 = 1 chain of its rate point
+  (`_post_semantic_weight_one`) continued in the model's own architecture at lambda2 =
+  `LAMBDA_SEMANTIC` (`LAMBDA_SEMANTIC_RUN`), then its prior relearned on whole images
+  (`deepsic_tf.presets.PRIOR_RUN`), then its head on Table I's crops (`HEAD_RUN`). At
   `paper`, one run from scratch."""
-  transforms = _deepsic_transforms(architecture, quality)
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
-  flags = _deepsic_flags(architecture, point.filters, _deepsic_lambda(architecture, quality))
+  lambda_distortion = point.shipped_lambda or point.lambda_distortion
+  flags = (*_deepsic_flags(architecture, point.filters, lambda_distortion),
+           "--lambda-semantic", str(LAMBDA_SEMANTIC))
   role = (f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-          f"{_deepsic_lambda(architecture, quality)}, {point.filters} filters"
-          + (f", lambda2 {POST_LAMBDA_SEMANTIC}" if architecture == "post" else "")
-          + "): a Table I row and a point of Figures 6-7")
-  if architecture == "post":
-    head = _post_semantic_weight_one(quality)
-    flags = (*flags, "--lambda-semantic", str(POST_LAMBDA_SEMANTIC))
-    transforms = ZooModel(f"{name}-transforms-lambda2", "deepsic", flags,
-                          f"the run whose transforms {name} keeps",
-                          cpu_flags=POST_SEMANTIC_RUN, warmup=head, warmup_at_cpu_only=True)
+          f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}): "
+          "a Table I row and a point of Figures 6-7")
+  transforms = ZooModel(f"{name}-transforms-lambda2", "deepsic", flags,
+                        f"the run whose transforms {name} keeps",
+                        cpu_flags=LAMBDA_SEMANTIC_RUN, warmup=_post_semantic_weight_one(quality),
+                        warmup_at_cpu_only=True)
   return _prior_and_head(name, flags, transforms, role)
 
 
@@ -110,42 +108,31 @@ def _prior_and_head(name: str, flags: Tuple[str, ...], transforms: ZooModel,
 
 
 def _post_semantic_weight_one(quality: int) -> ZooModel:
-  """The post-semantic chain of a rate point at lambda2 = 1: where the shipped post-semantic
-  model continues at `POST_LAMBDA_SEMANTIC`, and the pre-semantic model of its rate starts."""
+  """The post-semantic chain of a rate point at lambda2 = 1, where both shipped models of
+  its rate continue at `LAMBDA_SEMANTIC`, and its neighbour's chain starts."""
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-post-q{quality}-lambda2-1"
   return _prior_and_head(name, _deepsic_flags("post", point.filters, point.lambda_distortion),
-                         _deepsic_transforms("post", quality), f"the lambda2 = 1 model of {name}")
+                         _post_semantic_transforms(quality), f"the lambda2 = 1 model of {name}")
 
 
-def _deepsic_lambda(architecture: str, quality: int) -> float:
-  """A rate point's lambda1; the pre-semantic model's own where it has one."""
+def _post_semantic_transforms(quality: int) -> ZooModel:
+  """The run that trains a rate point's lambda2 = 1 transforms and head: from its
+  neighbour's lambda2 = 1 model or from its warm-up (`--init`, at `cpu`)."""
   point = RATE_POINTS[quality - 1]
-  return (point.pre_lambda or point.lambda_distortion) if architecture == "pre" else (
-      point.lambda_distortion)
-
-
-def _deepsic_transforms(architecture: str, quality: int) -> ZooModel:
-  """The run that trains a DeepSIC rate point's transforms and head: a post-semantic one
-  from its neighbour's lambda2 = 1 model or from its warm-up, a pre-semantic one from the
-  post-semantic lambda2 = 1 model of its rate (`--init`, at `cpu`)."""
-  point = RATE_POINTS[quality - 1]
-  name = f"deepsic-{architecture}-q{quality}"
-  flags = _deepsic_flags(architecture, point.filters, _deepsic_lambda(architecture, quality))
-  steps = PRE_STEPS if architecture == "pre" else point.steps
+  name = f"deepsic-post-q{quality}"
+  flags = _deepsic_flags("post", point.filters, point.lambda_distortion)
   start = None
-  if architecture == "pre" or point.start is not None:
-    start = _post_semantic_weight_one(quality if architecture == "pre" else point.start)
-    if architecture == "pre" and point.pre_learning_rate:
-      flags += ("--learning-rate", str(point.pre_learning_rate))
+  if point.start is not None:
+    start = _post_semantic_weight_one(point.start)
   elif point.warmup:
     warmup_lambda, warmup_steps = point.warmup
     start = ZooModel(f"{name}-warmup", "deepsic",
-                     _deepsic_flags(architecture, point.filters, warmup_lambda),
+                     _deepsic_flags("post", point.filters, warmup_lambda),
                      f"the run {name} starts from", cpu_flags=("--steps", str(warmup_steps)))
   return ZooModel(f"{name}-transforms", "deepsic", flags,
                   f"the run whose transforms and head {name} keeps",
-                  cpu_flags=("--steps", str(steps)), warmup=start, warmup_at_cpu_only=True)
+                  cpu_flags=("--steps", str(point.steps)), warmup=start, warmup_at_cpu_only=True)
 
 
 def _cpu_runs(name: str, flags: Tuple[str, ...], role: str, warmup_flags: Tuple[str, ...],

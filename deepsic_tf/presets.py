@@ -67,9 +67,9 @@ PRESETS = {
 # (docs/deepsic_ablation.md: 0.42, 0.89, 1.17 bpp for lambda1 0.0025, 0.01, 0.04 at 64
 # channels; 0.57 bpp on Kodak for 0.015 at 128 channels after 40,000 steps). Points start
 # from a trained neighbour (`--init`), as rate points of one architecture usually are: the
-# transforms carry over, and the rate moves toward the new lambda1. Each pre-semantic
-# model starts from the post-semantic one of its rate (same weights; the head then learns
-# to read the unquantised features). Each point's steps replace the `cpu` preset's
+# transforms carry over, and the rate moves toward the new lambda1. These chains are
+# post-semantic at lambda2 = 1; every shipped model, pre- and post-semantic, continues the
+# one of its rate (below, `LAMBDA_SEMANTIC`). Each point's steps replace the `cpu` preset's
 # 60,000 (the default of a run that names no --steps): they are what the shipped models
 # trained for.
 CODE_CHANNELS = 128
@@ -86,6 +86,8 @@ class RatePoint:
     filters: the transforms' width.
     start: the point whose post-semantic model this one starts from, or None.
     warmup: (lambda1, steps) of a run from scratch that this one starts from instead.
+    shipped_lambda: lambda1 of the shipped models' lambda2 = `LAMBDA_SEMANTIC` run, where
+      it differs from the lambda2 = 1 chain's.
   """
   quality: int
   lambda_distortion: float
@@ -93,8 +95,7 @@ class RatePoint:
   filters: int
   start: Optional[int] = None
   warmup: Optional[Tuple[float, int]] = None
-  pre_lambda: Optional[float] = None  # the pre-semantic model's lambda1, where it differs
-  pre_learning_rate: Optional[float] = None  # the pre-semantic model's, where it differs
+  shipped_lambda: Optional[float] = None
 
 
 # The upper points are wider: at 48 filters the transforms, not the rate, limit the
@@ -102,18 +103,15 @@ class RatePoint:
 # steps still limit it: 40,000 steps at lambda1 0.1 from scratch gave 30.81 dB at 1.606 bpp,
 # and 16,000 more at 0.03 30.84 dB at 1.149 bpp. So q4 is that longer run, and q3 starts
 # from it at a lower lambda1: 0.008 gave 29.85 dB at 0.777 bpp, 0.99 dB below q4, so q3
-# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). The shipped
-# pre-q3 started from the post-q3 at 0.008 and kept that lambda1 (`pre_lambda`; 1.17 dB
-# below pre-q4). Pre-q1 continued from post-q1 at the full learning rate drifted to 0.58
-# validation bpp (0.53 on Kodak), and the post-semantic model continued the same way
-# drifts too (docs/deepsic_ablation.md, group pre-rate): the restart at 1e-3 undoes a
-# model that ended its run at 4e-5. At 1e-4 it stays at post-q1's rate.
-RATE_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2, pre_learning_rate=1e-4),
+# takes 0.006 (29.45 dB at 0.710 bpp, 1.39 dB below q4 and 1.29 above q2). At lambda2 =
+# 0.01 that q3 lost a fifth of its bits and sat at q2's rate, 0.95 dB above it; continued at
+# 0.013 it coded Kodak at 0.723 bpp and 30.03 dB, 0.85 dB under q4, and at 0.009 at 0.641
+# bpp and 29.73 dB, 1.50 dB above q2 and 1.15 under q4, so the shipped q3 takes 0.009
+# (docs/deepsic_accuracy.md).
+RATE_POINTS = (RatePoint(1, 0.001, 12_000, 48, start=2),
                RatePoint(2, 0.015, 40_000, 48),
-               RatePoint(3, 0.006, 8_000, 96, start=4, pre_lambda=0.008),
+               RatePoint(3, 0.006, 8_000, 96, start=4, shipped_lambda=0.009),
                RatePoint(4, 0.03, 16_000, 96, warmup=(0.1, 40_000)))
-# Steps at `cpu` of each pre-semantic model (from the post-semantic one of its rate).
-PRE_STEPS = 8_000
 # Every shipped model then relearns its factorized prior for 2,000 steps on whole
 # 224x224 Imagenette images with its transforms and head frozen (`--entropy-model-only`;
 # 4 images a batch, three times the pixels of the `cpu` batch): the patches' prior costs
@@ -124,16 +122,17 @@ PRIOR_RUN = ("--steps", "2000", "--entropy-model-only", "--patch-size", "224",
 # bits and pixels): the head of the joint run saw only 64x64 patches, and continued on them
 # it loses accuracy, where on 224x224 crops it gains (docs/deepsic_accuracy.md).
 HEAD_RUN = ("--steps", "1500", "--batch-size", "8", "--head-only", "--patch-size", "224")
-# The post-semantic models then weigh L_sem by lambda2 = 0.01 instead of 1 (Eq. 4 leaves
-# lambda2 open): at 1, every rate's code pays bits to carry what Imagenette's 10 classes
-# need, which flattens Table I (0.718 to 0.735 top-1 from q1 to q4) and costs rate (64 %
-# more bits at q1); at 0.01 the post-semantic head, which reads the code, gains accuracy
-# with rate as in the paper (0.626 to 0.734; docs/deepsic_accuracy.md). The pre-semantic
-# head reads f(x) in floating point and stays flat at either weight, so it keeps 1. The
-# shipped post-semantic models continue their lambda2 = 1 chain for `POST_SEMANTIC_RUN`
-# (joint, at a tenth of the preset's learning rate), then relearn the prior and the head.
-POST_LAMBDA_SEMANTIC = 0.01
-POST_SEMANTIC_RUN = ("--steps", "8000", "--learning-rate", "0.0001")
+# The shipped models then weigh L_sem by lambda2 = 0.01 instead of 1 (Eq. 4 leaves lambda2
+# open): at 1, every rate's code pays bits to carry what Imagenette's 10 classes need,
+# which flattens Table I (post-semantic 0.718 to 0.735 top-1 from q1 to q4) and costs rate
+# (64 % more bits at q1); at 0.01 the post-semantic head, which reads the code, gains
+# accuracy with rate as in the paper (0.626 to 0.734), and both architectures code Kodak
+# in fewer bits (pre-semantic q1: 34 % fewer at -0.47 dB), at 2-3 points of pre-semantic
+# top-1 (docs/deepsic_accuracy.md). Each shipped model, pre- or post-semantic, continues
+# the lambda2 = 1 post-semantic chain of its rate for `LAMBDA_SEMANTIC_RUN` (joint, at a
+# tenth of the preset's learning rate), then relearns the prior and the head.
+LAMBDA_SEMANTIC = 0.01
+LAMBDA_SEMANTIC_RUN = ("--steps", "8000", "--learning-rate", "0.0001")
 # The reference classifier is the widest pre-semantic model's classifier, h(f(x)) on
 # floating-point features (the paper's Fig. 2a), trained on Table I's 224x224 crops for
 # classification alone: the network every pre-semantic row classifies with, freed of the

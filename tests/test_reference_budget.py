@@ -22,8 +22,8 @@ def test_the_reference_trains_on_table_one_crops_at_least_the_longest_deepsic_ch
   codecs = [model for model in zoo.MODELS if model.trainer == "deepsic" and model.is_codec]
   assert len(codecs) == 8
   longest = max(codecs, key=zoo.training_pixels)
-  # pre-q3 through post-q3's lambda2 = 1 chain and post-q4's; post-q3 the same, then its
-  # lambda2 = 0.01 runs, as many pixels as pre-q3's own.
+  # post-q3 and pre-q3, each through post-q3's lambda2 = 1 chain and post-q4's, then its own
+  # lambda2 = 0.01 runs.
   assert {longest.name, "deepsic-pre-q3"} <= {"deepsic-pre-q3", "deepsic-post-q3"}
   assert zoo.training_pixels(zoo.by_name("deepsic-pre-q3")) == zoo.training_pixels(longest)
   # Its own run on 224x224 crops, after the chain of the pre-semantic model it starts from.

@@ -18,7 +18,7 @@ from compression_eval.errors import UserError
 from compression_zoo import families, paper_tables, reproduce_tables, zoo
 from deepsic_tf import train as deepsic_train
 from deepsic_tf import train_cli as deepsic_train_cli
-from deepsic_tf.presets import POST_LAMBDA_SEMANTIC, PRESETS
+from deepsic_tf.presets import LAMBDA_SEMANTIC, PRESETS
 from deepsic_tf.accuracy import accuracy
 from deepsic_tf.config import DeepSICConfig
 from deepsic_tf.reference import ReferenceClassifier
@@ -160,16 +160,16 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   q4 = zoo.training_commands(zoo.by_name("deepsic-post-q4"), "d", "cpu", tmp_path, tmp_path)
   assert len(q4) == 7 and q4[0][q4[0].index("--lambda") + 1] == "0.1"
   # At cpu, each DeepSIC chain ends by relearning the prior alone on whole images, from
-  # the run before it, then the head alone on Table I's crops; a post-semantic one does so
-  # at lambda2 = 1, then continues at POST_LAMBDA_SEMANTIC and does so again. At paper, one
-  # run from scratch.
+  # the run before it, then the head alone on Table I's crops, at lambda2 = 1 (post-semantic);
+  # a shipped model continues it at LAMBDA_SEMANTIC and does so again. At paper, one run
+  # from scratch.
   parsed = [deepsic_train_cli.parse_args(command[2:]) for command in q4]
   for transforms, prior_run, head_run in (parsed[1:4], parsed[4:7]):
     assert prior_run.entropy_model_only and prior_run.patch_size == 224
     assert prior_run.init == str(Path(transforms.output) / "model")
     assert head_run.head_only and head_run.patch_size == 224
     assert head_run.init == str(Path(prior_run.output) / "model")
-  assert [args.lambda_semantic for args in parsed] == [None] * 4 + [POST_LAMBDA_SEMANTIC] * 3
+  assert [args.lambda_semantic for args in parsed] == [None] * 4 + [LAMBDA_SEMANTIC] * 3
   assert parsed[4].init == str(tmp_path / "deepsic-post-q4-lambda2-1" / "model")
   assert parsed[-1].output == str(tmp_path / "deepsic-post-q4")
   names = [entry.name for entry in zoo.MODELS]
@@ -178,10 +178,14 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   post = zoo.by_name("deepsic-post-q2")
   assert "--steps" in zoo.training_commands(post, "d", "cpu", tmp_path, tmp_path)[-1]
   assert "--steps" not in zoo.training_commands(post, "d", "paper", tmp_path, tmp_path)[-1]
-  # Rate points start from a trained neighbour; each pre-semantic model from its post one,
-  # both at lambda2 = 1.
-  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)[-3]
-  assert pre[pre.index("--init") + 1] == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
+  # Rate points start from a trained neighbour at lambda2 = 1; each pre-semantic model
+  # continues the post-semantic lambda2 = 1 model of its rate, as the post-semantic one does.
+  pre = zoo.training_commands(zoo.by_name("deepsic-pre-q2"), "d", "cpu", tmp_path, tmp_path)
+  assert pre[:3] == zoo.training_commands(zoo.by_name("deepsic-post-q2"), "d", "cpu",
+                                          tmp_path, tmp_path)[:3]
+  pre = deepsic_train_cli.parse_args(pre[3][2:])
+  assert pre.architecture == "pre" and pre.lambda_semantic == LAMBDA_SEMANTIC
+  assert pre.init == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
   q1 = zoo.training_commands(zoo.by_name("deepsic-post-q1"), "d", "cpu", tmp_path, tmp_path)
   assert q1[3][q1[3].index("--init") + 1] == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
   points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
