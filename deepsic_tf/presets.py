@@ -126,9 +126,9 @@ HEAD_RUN = ("--steps", "1500", "--batch-size", "8", "--head-only", "--patch-size
 # open): at 1, every rate's code pays bits to carry what Imagenette's 10 classes need,
 # which flattens Table I (post-semantic 0.718 to 0.735 top-1 from q1 to q4) and costs rate
 # (64 % more bits at q1); at 0.01 the post-semantic head, which reads the code, gains
-# accuracy with rate as in the paper (0.626 to 0.734), and both architectures code Kodak
-# in fewer bits (pre-semantic q1: 34 % fewer at -0.47 dB), at 2-3 points of pre-semantic
-# top-1 (docs/deepsic_accuracy.md). Each shipped model, pre- or post-semantic, continues
+# accuracy with rate as in the paper (0.663 to 0.744), and both architectures code Kodak
+# in fewer bits (pre-semantic q1: 34 % fewer at -0.47 dB) at no loss of pre-semantic top-1
+# once the heads train at their real rate (docs/deepsic_accuracy.md). Each shipped model, pre- or post-semantic, continues
 # the lambda2 = 1 post-semantic chain of its rate for `LAMBDA_SEMANTIC_RUN` (joint, at a
 # tenth of the preset's learning rate), then relearns the prior and the head.
 LAMBDA_SEMANTIC = 0.01
