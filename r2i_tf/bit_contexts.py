@@ -10,12 +10,18 @@ stage-s bits are decoded, the decoder has
   - the stage-s bits of the rows of blocks above: the three blocks above it (the image
     is smooth across blocks, so neighbours at the same stage write alike), and how often
     each of the 128 bit positions was one in all those rows: the adaptive model's
-    statistic (`r2i_tf.entropy`), which carries what is peculiar to this image.
+    statistic (`r2i_tf.entropy`), which carries what is peculiar to this image;
+  - the stage-s bits of its own row that earlier passes decoded: a row's bits are
+    decoded in `groups` passes, each a slice of the binarizer's channels at all four
+    positions of the 2 x 2 block, so pass g sees passes < g of the block itself and of
+    its left and right neighbours (the channels of one block are far from independent:
+    with four passes, the IR2I coder's stage-1 bits cost 16 % less, docs/r2i_bit_model.md).
 
 Each block's inputs are these bits as +1 / -1, with 0 for what does not exist (outside
 the image, stages before the first), then a one-hot of the stage. The first group
 (`earlier_inputs`) is known for a whole stage at once; the second (`above_inputs`) only
-row by row, so the decoder adds the network's two partial sums row by row. The counts
+row by row, so the decoder adds the network's partial sums over them row by row; the third
+(`group_inputs`) pass by pass. The counts
 (`adaptive_inputs`) are the Krichevsky-Trofimov estimate's bin, centred: -32 to 31 per
 bit position, 0 before any row is decoded. Inputs are int8, so the integer network
 (`r2i_tf.bit_model`) computes on them exactly.
@@ -40,6 +46,18 @@ def earlier_size(bits: int, stages: int) -> int:
 
 def above_size(bits: int) -> int:
   return len(ABOVE) * bits
+
+
+def group_size(bits: int, groups: int) -> int:
+  """Inputs per block of a pass: its own, left and right blocks' bits, the pass one-hot."""
+  return 3 * bits + groups
+
+
+def channel_groups(bits: int, groups: int) -> np.ndarray:
+  """The pass (bits,) of each of a block's bits, (2, 2, channels) flattened: pass g codes
+  the g-th slice of the channels at all four positions."""
+  channels = bits // 4
+  return (np.arange(bits) % channels) // (channels // groups)
 
 
 def _signs(grid: np.ndarray) -> np.ndarray:
@@ -95,6 +113,20 @@ def above_row(current: np.ndarray, row: int) -> np.ndarray:
   return above_inputs(current[max(row - 1, 0):row + 1])[-1]
 
 
+def group_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:
+  """Inputs (..., cols, group_size) of pass `group` over a row of blocks, from the row's
+  current-stage 0/1 bits (..., cols, bits), of which only earlier passes' are used: the
+  block's own, its left and its right neighbours' (0 outside the image), then the pass's
+  one-hot."""
+  known = channel_groups(row_bits.shape[-1], groups) < group
+  signs = _signs(row_bits) * known.astype(np.int8)
+  pad = [(0, 0)] * (signs.ndim - 2) + [(1, 1), (0, 0)]
+  padded = np.pad(signs, pad)
+  one_hot = np.zeros(signs.shape[:-1] + (groups,), np.int8)
+  one_hot[..., group] = 1
+  return np.concatenate([signs, padded[..., :-2, :], padded[..., 2:, :], one_hot], axis=-1)
+
+
 def adaptive_bins(ones: np.ndarray, seen) -> np.ndarray:
   """The centred bin (int8, -32 to 31) of the estimated probability of a one,
   (ones + 1/2) / (seen + 1), from a count of ones among `seen` bits (int64, broadcasting);
@@ -113,12 +145,15 @@ def adaptive_inputs(current: np.ndarray) -> np.ndarray:
   return adaptive_bins(ones, (np.arange(rows, dtype=np.int64) * cols)[:, np.newaxis])
 
 
-def stage_inputs(grid: np.ndarray, stages: int) -> Tuple[np.ndarray, np.ndarray]:
-  """All inputs of the last stage of `grid` (s + 1, rows, cols, bits), what the encoder,
-  which has every bit, computes at once: the context (rows * cols, earlier_size +
-  above_size) and the adaptive inputs (rows * cols, bits)."""
+def stage_inputs(grid: np.ndarray, stages: int, group: int, groups: int
+                 ) -> Tuple[np.ndarray, np.ndarray]:
+  """All inputs of pass `group` of the last stage of `grid` (s + 1, rows, cols, bits),
+  what the encoder, which has every bit, computes at once: the context (rows * cols,
+  earlier_size + above_size + group_size) and the adaptive inputs (rows * cols, bits)."""
   _, rows, cols, _ = grid.shape
   context = np.concatenate([earlier_inputs(grid[:-1], stages),
-                            above_inputs(grid[-1]).reshape(rows * cols, -1)], axis=-1)
+                            above_inputs(grid[-1]).reshape(rows * cols, -1),
+                            group_inputs(grid[-1], group, groups).reshape(rows * cols, -1)],
+                           axis=-1)
   adaptive = np.repeat(adaptive_inputs(grid[-1]), cols, axis=0)
   return context, adaptive

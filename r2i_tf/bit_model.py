@@ -10,8 +10,8 @@ and shipped as integers:
   logit  = hidden @ W2 + b2 + w_adaptive * a
   index  = the number of thresholds <= logit
 
-where x are a block's int8 context inputs and a its adaptive inputs, one per bit
-(`r2i_tf.bit_contexts`), W1 and W2 int8-range weights, w_adaptive a weight per bit,
+where x are a block's int8 context inputs (earlier stages, the rows above, the passes
+before in its own row) and a its adaptive inputs, one per bit (`r2i_tf.bit_contexts`), W1 and W2 int8-range weights, w_adaptive a weight per bit,
 and the thresholds the logits of the probability bins' edges k / BINS on the integer
 logit's scale, so that the index is floor(BINS * P(one)) of the float network
 up to its quantisation. The matmuls run as float32 BLAS on integer values: every
@@ -40,22 +40,23 @@ ACTIVATION_MAX = 1023
 EXACT = 2**24  # float32 holds every integer of smaller magnitude
 ADAPTIVE_SCALE = 32.0  # the float network sees the adaptive inputs divided by this
 _SMALL = 2**16  # multiply-adds up to which `_exact_matmul` does without BLAS
-_ARRAYS = ("w_earlier", "w_above", "b1", "w2", "b2", "w_adaptive", "thresholds")
+_ARRAYS = ("w_earlier", "w_above", "w_group", "b1", "w2", "b2", "w_adaptive", "thresholds")
 
 
 @dataclasses.dataclass(frozen=True)
 class BitModel:
   """The integer tables of one coder's bit model.
 
-  w_earlier (earlier_size, hidden) and w_above (above_size, hidden): W1's rows for the
-  two groups of context inputs; b1 (hidden,); w2 (hidden, bits); b2 (bits,); w_adaptive
+  w_earlier (earlier_size, hidden), w_above (above_size, hidden) and w_group
+  (group_size, hidden): W1's rows for the three kinds of context inputs; b1 (hidden,); w2 (hidden, bits); b2 (bits,); w_adaptive
   (bits,): the weight of each bit's adaptive input on its logit; thresholds
   (BINS - 1,) increasing; shift: the hidden layer's rescaling; stages: the coder's
-  stage count; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was
+  stage count; groups: the passes a row of blocks is coded in; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was
   trained for, whose files it may code.
   """
   w_earlier: np.ndarray
   w_above: np.ndarray
+  w_group: np.ndarray
   b1: np.ndarray
   w2: np.ndarray
   b2: np.ndarray
@@ -63,6 +64,7 @@ class BitModel:
   thresholds: np.ndarray
   shift: int
   stages: int
+  groups: int
   model_ids: tuple
 
   def __post_init__(self):
@@ -70,13 +72,15 @@ class BitModel:
     shapes_fit = (
         self.w_earlier.shape == (bit_contexts.earlier_size(bits, self.stages), hidden)
         and self.w_above.shape == (bit_contexts.above_size(bits), hidden)
+        and bits % 4 == 0 and 1 <= self.groups and (bits // 4) % self.groups == 0
+        and self.w_group.shape == (bit_contexts.group_size(bits, self.groups), hidden)
         and self.b1.shape == (hidden,) and self.b2.shape == self.w_adaptive.shape == (bits,)
         and self.thresholds.shape == (BINS - 1,) and 0 <= self.shift < 32)
-    weights = (self.w_earlier, self.w_above, self.w2)
+    weights = (self.w_earlier, self.w_above, self.w_group, self.w2)
     if not (shapes_fit and all(np.abs(w).max(initial=0) <= WEIGHT_MAX for w in weights)
             and np.all(np.diff(self.thresholds) >= 0)):
       raise UserError("not a valid R2I bit model (inconsistent tables)")
-    first = np.abs(self.w_earlier).sum(0) + np.abs(self.w_above).sum(0)
+    first = sum(np.abs(w).sum(0, dtype=np.int64) for w in weights[:3])
     if first.max() >= EXACT or ACTIVATION_MAX * np.abs(self.w2).sum(0).max() >= EXACT:
       raise UserError("not a valid R2I bit model (its sums could exceed float32's integers)")
 
@@ -85,8 +89,8 @@ class BitModel:
     return self.w2.shape[1]
 
   @classmethod
-  def quantise(cls, weights: Sequence[np.ndarray], stages: int, model_ids: Iterable[int],
-               calibration: np.ndarray) -> "BitModel":
+  def quantise(cls, weights: Sequence[np.ndarray], stages: int, groups: int,
+               model_ids: Iterable[int], calibration: np.ndarray) -> "BitModel":
     """The integer model of a float network's [W1, b1, W2, b2, w_adaptive] (whose
     adaptive inputs are the integer ones / ADAPTIVE_SCALE).
 
@@ -105,16 +109,24 @@ class BitModel:
     scale = s1 * s2 / 2.0**shift
     edges = np.arange(1, BINS) / BINS
     earlier = bit_contexts.earlier_size(w2.shape[1], stages)
-    return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:], b1=b1q,
+    above = earlier + bit_contexts.above_size(w2.shape[1])
+    return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:above], w_group=w1q[above:], b1=b1q,
                w2=np.round(w2 * s2).astype(np.int8), b2=np.round(b2 * scale).astype(np.int64),
                w_adaptive=np.round(adaptive * scale / ADAPTIVE_SCALE).astype(np.int64),
                thresholds=np.ceil(np.log(edges / (1 - edges)) * scale).astype(np.int64),
-               shift=shift, stages=stages, model_ids=tuple(int(i) for i in model_ids))
+               shift=shift, stages=stages, groups=groups, model_ids=tuple(int(i) for i in model_ids))
 
   @functools.cached_property
-  def _floats(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """w_earlier, w_above and w2 as float32, for `_exact_matmul`."""
-    return tuple(w.astype(np.float32) for w in (self.w_earlier, self.w_above, self.w2))
+  def _floats(self) -> Tuple[np.ndarray, ...]:
+    """w_earlier, w_above, w_group and w2 as float32, for `_exact_matmul`."""
+    return tuple(w.astype(np.float32)
+                 for w in (self.w_earlier, self.w_above, self.w_group, self.w2))
+
+  @functools.cached_property
+  def pass_bits(self) -> Tuple[np.ndarray, ...]:
+    """Per pass, the positions of the block's bits it codes."""
+    groups = bit_contexts.channel_groups(self.bits, self.groups)
+    return tuple(np.flatnonzero(groups == group) for group in range(self.groups))
 
   def earlier_part(self, inputs: np.ndarray) -> np.ndarray:
     """x @ W1 + b1 (N, hidden) int64 over the earlier-stage inputs (N, earlier_size)."""
@@ -124,23 +136,31 @@ class BitModel:
     """x @ W1 (N, hidden) int64 over the above-row inputs (N, above_size)."""
     return _exact_matmul(inputs, self._floats[1])
 
-  def bins(self, first: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
-    """CDF indexes (N, bits) int32 from the first layer's sums (N, hidden) and the
-    adaptive inputs (N or 1, bits)."""
+  def group_part(self, inputs: np.ndarray) -> np.ndarray:
+    """x @ W1 (N, hidden) int64 over a pass's inputs (N, group_size)."""
+    return _exact_matmul(inputs, self._floats[2])
+
+  def bins(self, first: np.ndarray, adaptive: np.ndarray,
+           columns: slice | np.ndarray = slice(None)) -> np.ndarray:
+    """CDF indexes (N, len(columns)) int32 of the bits at `columns` from the first
+    layer's sums (N, hidden) and the adaptive inputs (N or 1, bits)."""
     hidden = np.minimum(np.maximum(first, 0) >> self.shift, ACTIVATION_MAX)
-    logits = _exact_matmul(hidden, self._floats[2]) + self.b2 + self.w_adaptive * adaptive
+    logits = (_exact_matmul(hidden, self._floats[3][:, columns]) + self.b2[columns]
+              + self.w_adaptive[columns] * adaptive[..., columns])
     return np.searchsorted(self.thresholds, logits, side="right").astype(np.int32)
 
   def indexes(self, context: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
-    """CDF indexes (N, bits) of blocks' whole context inputs (N, earlier + above size)
-    and adaptive inputs (N, bits)."""
+    """CDF indexes (N, bits) of blocks' whole context inputs (N, earlier + above +
+    group size) and adaptive inputs (N, bits)."""
     earlier = self.w_earlier.shape[0]
+    above = earlier + self.w_above.shape[0]
     return self.bins(self.earlier_part(context[:, :earlier])
-                     + self.above_part(context[:, earlier:]), adaptive)
+                     + self.above_part(context[:, earlier:above])
+                     + self.group_part(context[:, above:]), adaptive)
 
   def reference_indexes(self, context: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
     """`indexes` in int64 arithmetic alone: the definition, slow."""
-    w1 = np.concatenate([self.w_earlier, self.w_above]).astype(np.int64)
+    w1 = np.concatenate([self.w_earlier, self.w_above, self.w_group]).astype(np.int64)
     first = context.astype(np.int64) @ w1 + self.b1
     hidden = np.minimum(np.maximum(first, 0) // 2**self.shift, ACTIVATION_MAX)
     logits = (hidden @ self.w2.astype(np.int64) + self.b2
@@ -156,19 +176,21 @@ class BitModel:
   def save(self, path: str | Path) -> None:
     write_arrays(path, {**{name: getattr(self, name) for name in _ARRAYS},
                         "shift": np.int64(self.shift), "stages": np.int64(self.stages),
+                        "groups": np.int64(self.groups),
                         "model_ids": np.array(self.model_ids, np.int64)})
 
   @classmethod
   def load(cls, path: str | Path) -> "BitModel":
     """The model in a bit_model.npz, or a one-line `UserError`."""
-    stored = read_arrays(path, (*_ARRAYS, "shift", "stages", "model_ids"), "an R2I bit model")
+    stored = read_arrays(path, (*_ARRAYS, "shift", "stages", "groups", "model_ids"),
+                         "an R2I bit model")
     arrays = {name: stored[name] for name in _ARRAYS}
     try:
-      scalars = {name: int(stored[name]) for name in ("shift", "stages")}
+      scalars = {name: int(stored[name]) for name in ("shift", "stages", "groups")}
       model_ids = tuple(int(i) for i in stored["model_ids"].reshape(-1))
     except (TypeError, ValueError):
       raise UserError(f"{path} is not an R2I bit model (wrong scalars)") from None
-    integer = {"w_earlier", "w_above", "w2"}  # int8; the others int64
+    integer = {"w_earlier", "w_above", "w_group", "w2"}  # int8; the others int64
     if any(arrays[name].dtype != (np.int8 if name in integer else np.int64) for name in arrays):
       raise UserError(f"{path} is not an R2I bit model (wrong table types)")
     return cls(**arrays, **scalars, model_ids=model_ids)

@@ -1,10 +1,10 @@
 """Trains a coder's learned bit model (`r2i_tf.bit_model`): codes, float training, integers.
 
-  python scripts/train_bit_model.py --model r2i-decoding --images 800 --steps 6000
+  python scripts/train_bit_model.py --model r2i-decoding --images 1500 --steps 16000
 
 The coder encodes training images (an ImageNet-layout folder's training split; never
 Kodak) into every stage's bits; `r2i_tf.bit_contexts` turns them into what the decoder
-knows of each block and its 128 bits to predict; a two-layer network learns the bits'
+knows of each block and pass and the bits the pass codes; a two-layer network learns the bits'
 probabilities with the cross-entropy in bits, the rate an ideal coder would spend. Its
 weights are then quantised to integers (`BitModel.quantise`) and the rate of both, float
 and integer, is measured on held-out images, so the quantisation's cost is on record.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
@@ -33,6 +34,7 @@ from r2i_tf.family import FAMILY
 from r2i_tf.saved_codec import SavedCodec
 
 HIDDEN = 64
+GROUPS = 4  # passes per row of blocks: the ablation in docs/r2i_bit_model.md
 
 
 def collect_codes(codec: SavedCodec, paths: Sequence[str], log_every: int = 100
@@ -50,16 +52,22 @@ def collect_codes(codec: SavedCodec, paths: Sequence[str], log_every: int = 100
   return codes
 
 
-def examples(codes: Sequence[np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """Context inputs (N, inputs) int8, adaptive inputs (N, bits) int8 and target bits
-  (N, bits) uint8, one row per block and stage of every image."""
+def examples(codes: Sequence[np.ndarray], groups: int
+             ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Context inputs (N, inputs) int8, adaptive inputs (N, bits) int8 and targets
+  (N, bits) int8, one row per block, stage and pass of every image: the bits the pass
+  codes as 0/1, the others as -1 (`masked_cross_entropy` leaves them out)."""
   contexts, adaptives, targets = [], [], []
   for grid in codes:
+    passes = bit_contexts.channel_groups(grid.shape[-1], groups)
     for stage in range(grid.shape[0]):
-      context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0])
-      contexts.append(context)
-      adaptives.append(adaptive)
-      targets.append(grid[stage].reshape(-1, grid.shape[-1]))
+      bits = grid[stage].reshape(-1, grid.shape[-1]).astype(np.int8)
+      for group in range(groups):
+        context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0],
+                                                      group, groups)
+        contexts.append(context)
+        adaptives.append(adaptive)
+        targets.append(np.where(passes == group, bits, np.int8(-1)))
   return np.concatenate(contexts), np.concatenate(adaptives), np.concatenate(targets)
 
 
@@ -93,6 +101,14 @@ class FloatNetwork(tf.keras.Model):
                                 self.second.bias, self.per_bit.kernel)]
 
 
+def masked_cross_entropy(targets: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+  """The mean binary cross-entropy over the bits with targets 0 or 1 (-1: not coded by
+  the example's pass)."""
+  coded = tf.cast(targets >= 0, tf.float32)
+  losses = tf.nn.sigmoid_cross_entropy_with_logits(tf.maximum(targets, 0.0), logits)
+  return tf.reduce_sum(losses * coded) / tf.maximum(tf.reduce_sum(coded), 1.0)
+
+
 def _floats(context, adaptive, target):
   return (tf.cast(context, tf.float32), tf.cast(adaptive, tf.float32)), tf.cast(target, tf.float32)
 
@@ -104,8 +120,7 @@ def train(train_set: Tuple[np.ndarray, np.ndarray, np.ndarray], steps: int,
   tf.keras.utils.set_random_seed(seed)
   model = FloatNetwork(hidden, train_set[2].shape[1])
   schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
-  model.compile(tf.keras.optimizers.Adam(schedule),
-                tf.keras.losses.BinaryCrossentropy(from_logits=True))
+  model.compile(tf.keras.optimizers.Adam(schedule), masked_cross_entropy)
   data = (tf.data.Dataset.from_tensor_slices(train_set).repeat()
           .shuffle(16384, seed=seed).batch(batch).map(_floats))
   epochs = 10
@@ -119,14 +134,33 @@ def float_bits(model: FloatNetwork, context: np.ndarray, adaptive: np.ndarray,
   logits = model.predict((context.astype(np.float32), adaptive.astype(np.float32)),
                          batch_size=4096, verbose=0)
   one = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-  return float(-np.sum(np.where(targets == 1, np.log2(one), np.log2(1.0 - one))))
+  bits = np.where(targets == 1, np.log2(one), np.log2(1.0 - one))
+  return float(-np.sum(bits[targets >= 0]))
 
 
 def integer_bits(model: BitModel, context: np.ndarray, adaptive: np.ndarray,
                  targets: np.ndarray, chunk: int = 4096) -> float:
-  """The rate (bits) of the integer model's CDF bins, computed a chunk of rows at a time."""
-  return sum(ideal_bits(model.indexes(context[i:i + chunk], adaptive[i:i + chunk]),
-                        targets[i:i + chunk]) for i in range(0, len(targets), chunk))
+  """The rate (bits) of the integer model's CDF bins over the coded targets (0 or 1),
+  computed a chunk of rows at a time."""
+  total = 0.0
+  for i in range(0, len(targets), chunk):
+    coded = targets[i:i + chunk] >= 0
+    indexes = model.indexes(context[i:i + chunk], adaptive[i:i + chunk])
+    total += ideal_bits(indexes[coded], targets[i:i + chunk][coded])
+  return total
+
+
+def _load_codes(path: str) -> List[np.ndarray]:
+  """The code grids an earlier run kept (--codes), in image order, or a `UserError`."""
+  try:
+    with np.load(path) as saved:
+      keys = sorted(saved.files, key=lambda key: int(key[1:]))
+      codes = [saved[key] for key in keys]
+  except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+    raise UserError(f"{path} is not a file of coded bits (--codes)") from None
+  if any(grid.ndim != 4 or grid.dtype != np.uint8 for grid in codes):
+    raise UserError(f"{path} is not a file of coded bits (--codes)")
+  return codes
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -140,6 +174,8 @@ def main(argv: List[str] | None = None) -> int:
                       help="further training-split images the rates are measured on")
   parser.add_argument("--steps", type=int, default=8000)
   parser.add_argument("--hidden", type=int, default=HIDDEN)
+  parser.add_argument("--groups", type=int, default=GROUPS,
+                      help="passes per row of blocks (1: a row's bits in one pass)")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--output", help="bit_model.npz to write (default: beside the shipped "
                       "model's weights, or in the codec folder)")
@@ -153,8 +189,7 @@ def main(argv: List[str] | None = None) -> int:
 
   wanted = args.images + args.held_out
   if args.codes and Path(args.codes).is_file():
-    with np.load(args.codes) as saved:
-      codes = [saved[key] for key in sorted(saved.files, key=lambda key: int(key[1:]))][:wanted]
+    codes = _load_codes(args.codes)[:wanted]
     if len(codes) < wanted:
       raise UserError(f"{args.codes} holds {len(codes)} images' codes, fewer than {wanted}")
   else:
@@ -164,12 +199,12 @@ def main(argv: List[str] | None = None) -> int:
     if args.codes:
       np.savez_compressed(args.codes, **{f"c{i}": grid for i, grid in enumerate(codes)})
   held_codes = codes[len(codes) - args.held_out:]
-  held = examples(held_codes)
-  train_set = examples(codes[:len(codes) - args.held_out])
+  held = examples(held_codes, args.groups)
+  train_set = examples(codes[:len(codes) - args.held_out], args.groups)
   model = train(train_set, args.steps, args.hidden, seed=args.seed)
-  bit_model = BitModel.quantise(model.tables(), codes[0].shape[0],
+  bit_model = BitModel.quantise(model.tables(), codes[0].shape[0], args.groups,
                                 [codec.model_id], calibration=train_set[0][:50000])
-  total = held[2].size
+  total = np.count_nonzero(held[2] >= 0)
   rates = {"adaptive": sum(entropy.ideal_bits(stage.reshape(-1, stage.shape[-1]), grid.shape[2])
                            for grid in held_codes for stage in grid) / total,
            "float": float_bits(model, *held) / total,
@@ -177,7 +212,7 @@ def main(argv: List[str] | None = None) -> int:
   bit_model.save(output)
   summary = {"model": args.model, "dataset": f"{args.dataset}/train",
              "images": args.images, "held_out": args.held_out, "steps": args.steps,
-             "hidden": args.hidden, "bits_per_bit_held_out": rates,
+             "hidden": args.hidden, "groups": args.groups, "bits_per_bit_held_out": rates,
              "bytes": output.stat().st_size,
              "wall_seconds": round(time.perf_counter() - started)}
   print(json.dumps(summary, indent=2))

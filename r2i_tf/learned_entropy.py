@@ -4,12 +4,13 @@ The same range coder and CDF table as the adaptive model (`r2i_tf.entropy`); onl
 CDF index of each bit differs: the integer network's, from the block's context
 (`r2i_tf.bit_contexts`). Each stage is its own stream, coded after the stages before
 it, so a file cut after any stage still decodes. Encoder and decoder compute the
-indexes with the same function, one row of blocks at a time from the rows above
-(`_row_indexes`; the part of the network that sees the earlier stages alone in bands of
+indexes with the same function, one row of blocks at a time from the rows above, and
+within a row one pass (a slice of the channels, `bit_contexts.group_inputs`) at a time
+(`_pass_indexes`; the part of the network that sees the earlier stages alone in bands of
 up to BAND_BLOCKS blocks), so they agree exactly and their memory does not grow with the
 image;
 the encoder, which has every bit, then codes the whole stage in one call, the decoder
-decodes a row per call. An image more than THIN times taller than wide (in blocks) is
+decodes a pass of a row per call. An image more than THIN times taller than wide (in blocks) is
 coded transposed, a column of blocks per call, so that no image needs more calls than
 about sqrt(THIN * blocks): a 65,535 x 1 file would otherwise take 2,048 calls a stage
 before its damage shows. The decoder then codes the bits it decoded again and refuses
@@ -20,7 +21,7 @@ inpainting steps, seconds).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -52,32 +53,48 @@ def _earlier_parts(model: BitModel, earlier: np.ndarray) -> Iterator[np.ndarray]
     yield from model.earlier_part(inputs).reshape(bottom - top, cols, -1)
 
 
-def _row_indexes(model: BitModel, first: np.ndarray, current: np.ndarray, row: int,
-                 ones: np.ndarray) -> np.ndarray:
-  """CDF indexes (cols, bits) of a row of the current stage (0/1 bits (rows, cols, bits),
-  of which the rows above `row` are used), given the row's `_earlier_parts` and the count
-  of ones per bit position in the rows above."""
+def _row_context(model: BitModel, first: np.ndarray, current: np.ndarray, row: int,
+                 ones: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+  """The first layer's sums (cols, hidden) of a row of the current stage (0/1 bits
+  (rows, cols, bits), of which the rows above `row` are used) before its passes' inputs,
+  given the row's `_earlier_parts`, and the row's adaptive inputs (1, bits) from the
+  count of ones per bit position in the rows above."""
   first = first + model.above_part(bit_contexts.above_row(current, row))
-  return model.bins(first, bit_contexts.adaptive_bins(ones, row * current.shape[1]))
+  return first, bit_contexts.adaptive_bins(ones, row * current.shape[1])[np.newaxis]
+
+
+def _pass_indexes(model: BitModel, first: np.ndarray, adaptive: np.ndarray,
+                  row_bits: np.ndarray, group: int) -> np.ndarray:
+  """CDF indexes (cols, bits of the pass) of pass `group` over a row, given the row's
+  `_row_context` and its current-stage bits (cols, bits), of which earlier passes' are
+  used."""
+  inputs = bit_contexts.group_inputs(row_bits, group, model.groups)
+  return model.bins(first + model.group_part(inputs), adaptive, model.pass_bits[group])
 
 
 def encode_stage(model: BitModel, grid: np.ndarray) -> bytes:
   """The last stage of `grid` (0/1 bits (s + 1, rows, cols, bits), every stage up to it)
-  to bytes."""
+  to bytes: row by row, in each row pass by pass."""
   grid = _transposed(grid)
   current = grid[-1]
   ones = np.cumsum(current.sum(axis=1, dtype=np.int64), axis=0)  # through each row
-  indexes = np.stack([_row_indexes(model, first, current, row,
+  indexes, bits = [], []
+  for row, first in enumerate(_earlier_parts(model, grid[:-1])):
+    first, adaptive = _row_context(model, first, current, row,
                                    ones[row - 1] if row else np.zeros_like(ones[0]))
-                      for row, first in enumerate(_earlier_parts(model, grid[:-1]))])
-  return _range_encode(indexes, current)
+    for group, columns in enumerate(model.pass_bits):
+      indexes.append(_pass_indexes(model, first, adaptive, current[row], group))
+      bits.append(current[row][:, columns])
+  return _range_encode(indexes, bits)
 
 
-def _range_encode(indexes: np.ndarray, bits: np.ndarray) -> bytes:
-  """0/1 bits under their CDF indexes (the same shape) to the range coder's bytes."""
+def _range_encode(indexes: Sequence[np.ndarray], bits: Sequence[np.ndarray]) -> bytes:
+  """0/1 bits under their CDF indexes (lists of arrays, pairwise of one shape, in the
+  order of the stream) to the range coder's bytes."""
   handle = tfc.create_range_encoder([], LOOKUP)
-  handle = tfc.entropy_encode_index(handle, tf.constant(indexes.ravel()),
-                                    tf.constant(bits.astype(np.int32).ravel()))
+  handle = tfc.entropy_encode_index(
+      handle, tf.constant(np.concatenate([i.ravel() for i in indexes])),
+      tf.constant(np.concatenate([b.ravel() for b in bits]).astype(np.int32)))
   return tfc.entropy_encode_finalize(handle).numpy()
 
 
@@ -88,16 +105,19 @@ def decode_stage(model: BitModel, payload: bytes, earlier: np.ndarray, rows: int
   if rows > THIN * cols:
     return decode_stage(model, payload, _transposed(earlier), cols, rows).transpose(1, 0, 2)
   current = np.zeros((rows, cols, model.bits), np.uint8)
-  indexes = np.zeros((rows, cols, model.bits), np.int32)
+  indexes, bits = [], []
   ones = np.zeros(model.bits, np.int64)  # per bit position, in the rows decoded so far
   handle = tfc.create_range_decoder(tf.constant(payload), LOOKUP)
   for row, first in enumerate(_earlier_parts(model, earlier)):
-    indexes[row] = _row_indexes(model, first, current, row, ones)
-    handle, values = tfc.entropy_decode_index(handle, tf.constant(indexes[row].ravel()),
-                                              [cols * model.bits], tf.int32)
-    current[row] = values.numpy().reshape(cols, model.bits)
+    first, adaptive = _row_context(model, first, current, row, ones)
+    for group, columns in enumerate(model.pass_bits):
+      indexes.append(_pass_indexes(model, first, adaptive, current[row], group))
+      handle, values = tfc.entropy_decode_index(handle, tf.constant(indexes[-1].ravel()),
+                                                [indexes[-1].size], tf.int32)
+      current[row][:, columns] = values.numpy().reshape(cols, len(columns))
+      bits.append(current[row][:, columns])
     ones += current[row].sum(axis=0, dtype=np.int64)
   if (not bool(tfc.entropy_decode_finalize(handle).numpy()) or current.max(initial=0) > 1
-      or _range_encode(indexes, current) != payload):
+      or _range_encode(indexes, bits) != payload):
     raise UserError("corrupt R2I file (a stage coded with the learned model does not decode)")
   return current

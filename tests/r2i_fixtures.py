@@ -56,7 +56,7 @@ def ir2i_exported(tmp_path_factory) -> Path:
   return path
 
 
-def tiny_bit_model(codec_path: Path, seed: int = 0):
+def tiny_bit_model(codec_path: Path, seed: int = 0, groups: int = 2):
   """A learned bit model for the codec at `codec_path`, from random float weights: its
   probabilities are skewed enough to test coding, not to save bits."""
   import numpy as np  # pylint: disable=import-outside-toplevel
@@ -65,12 +65,13 @@ def tiny_bit_model(codec_path: Path, seed: int = 0):
   from r2i_tf.serving_client import ServingClient  # pylint: disable=import-outside-toplevel
   client = ServingClient.from_saved_model(codec_path)
   stages, bits = client.config.stages, client.coder_config.bits_per_block
-  inputs = bit_contexts.earlier_size(bits, stages) + bit_contexts.above_size(bits)
+  inputs = (bit_contexts.earlier_size(bits, stages) + bit_contexts.above_size(bits)
+            + bit_contexts.group_size(bits, groups))
   rng = np.random.default_rng(seed)
   weights = [rng.normal(0, 0.1, (inputs, 16)), rng.normal(0, 0.1, 16),
              rng.normal(0, 1.0, (16, bits)), rng.normal(0, 0.5, bits), rng.normal(1, 0.2, bits)]
   calibration = rng.integers(-1, 2, (256, inputs)).astype(np.int8)
-  return BitModel.quantise(weights, stages, [client.model_id], calibration)
+  return BitModel.quantise(weights, stages, groups, [client.model_id], calibration)
 
 
 def _with_bit_model(codec_path: Path, folder: Path) -> Path:

@@ -25,8 +25,9 @@ def test_integer_network_gives_the_int64_reference_indexes(r2i_exported):
   model = tiny_bit_model(r2i_exported)
   rng = np.random.default_rng(1)
   grid = rng.integers(0, 2, (3, 5, 7, model.bits)).astype(np.uint8)
-  for stage in range(3):
-    context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], model.stages)
+  for stage, group in ((0, 0), (1, 1), (2, 0), (2, 1)):
+    context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], model.stages, group,
+                                                  model.groups)
     indexes = model.indexes(context, adaptive)
     np.testing.assert_array_equal(indexes, model.reference_indexes(context, adaptive))
     assert 0 <= indexes.min() and indexes.max() < 64 and len(np.unique(indexes)) > 10
@@ -50,6 +51,26 @@ def test_decoder_rebuilds_the_encoders_inputs_row_by_row():
   assert not adaptive[0].any() and not whole[0].any()
   np.testing.assert_array_equal(bit_contexts.earlier_rows(earlier, 1, 3, 3),
                                 earlier_whole[1:3].reshape(12, -1))
+
+
+def test_a_pass_sees_only_the_passes_before_it_in_its_row():
+  rng = np.random.default_rng(3)
+  row = rng.integers(0, 2, (6, 128)).astype(np.uint8)
+  passes = bit_contexts.channel_groups(128, 4)
+  assert [np.count_nonzero(passes == group) for group in range(4)] == [32] * 4
+  assert list(passes[:32:8]) == [0, 1, 2, 3] and (passes[32:64] == passes[:32]).all()
+  for group in range(4):
+    hidden = row.copy()
+    hidden[:, passes >= group] ^= 1  # not decoded yet: must not matter
+    inputs = bit_contexts.group_inputs(hidden, group, 4)
+    np.testing.assert_array_equal(inputs, bit_contexts.group_inputs(row, group, 4))
+    own, left, right, one_hot = np.split(inputs, [128, 256, 384], axis=-1)
+    assert (one_hot.argmax(-1) == group).all() and (one_hot.sum(-1) == 1).all()
+    known = passes < group
+    np.testing.assert_array_equal(own[:, known], row[:, known].astype(np.int8) * 2 - 1)
+    np.testing.assert_array_equal(left[1:], own[:-1])
+    np.testing.assert_array_equal(right[:-1], own[1:])
+    assert not left[0].any() and not right[-1].any() and not own[:, ~known].any()
 
 
 @pytest.mark.parametrize("fixture", ["r2i_learned", "ir2i_learned"])
@@ -140,10 +161,10 @@ def test_saved_bit_model_loads_back_equal(r2i_exported, tmp_path):
   model = tiny_bit_model(r2i_exported)
   model.save(tmp_path / FILE_NAME)
   loaded = BitModel.load(tmp_path / FILE_NAME)
-  for name in ("w_earlier", "w_above", "b1", "w2", "b2", "w_adaptive", "thresholds"):
+  for name in ("w_earlier", "w_above", "w_group", "b1", "w2", "b2", "w_adaptive", "thresholds"):
     np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
-  assert (loaded.shift, loaded.stages, loaded.model_ids) == (model.shift, model.stages,
-                                                             model.model_ids)
+  assert ((loaded.shift, loaded.stages, loaded.groups, loaded.model_ids)
+          == (model.shift, model.stages, model.groups, model.model_ids))
 
 
 def test_registry_names_the_learned_codec(r2i_learned):
