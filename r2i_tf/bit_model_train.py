@@ -1,6 +1,6 @@
 """Trains a coder's learned bit model (`r2i_tf.bit_model`): codes, float training, integers.
 
-  python scripts/train_bit_model.py --model r2i-decoding --images 1500 --steps 16000
+  python scripts/train_bit_model.py --model r2i-decoding --images 1500 --steps 36000
 
 The coder encodes training images (an ImageNet-layout folder's training split; never
 Kodak) into every stage's bits; `r2i_tf.bit_contexts` turns them into what the decoder
@@ -33,7 +33,7 @@ from r2i_tf.blocks import grid_shape
 from r2i_tf.family import FAMILY
 from r2i_tf.saved_codec import SavedCodec
 
-HIDDEN = 64
+HIDDEN = 128
 GROUPS = 4  # passes per row of blocks: the ablation in docs/r2i_bit_model.md
 
 
@@ -133,9 +133,9 @@ def float_bits(model: FloatNetwork, context: np.ndarray, adaptive: np.ndarray,
   """The rate (bits) of the float network's probabilities, unquantised."""
   logits = model.predict((context.astype(np.float32), adaptive.astype(np.float32)),
                          batch_size=4096, verbose=0)
-  one = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-  bits = np.where(targets == 1, np.log2(one), np.log2(1.0 - one))
-  return float(-np.sum(bits[targets >= 0]))
+  signed = np.where(targets == 1, 1.0, -1.0) * logits.astype(np.float64)
+  bits = np.logaddexp(0.0, -signed) / np.log(2.0)  # -log2 sigmoid(+-logit), stable
+  return float(np.sum(bits[targets >= 0]))
 
 
 def integer_bits(model: BitModel, context: np.ndarray, adaptive: np.ndarray,
@@ -169,10 +169,10 @@ def main(argv: List[str] | None = None) -> int:
                       help="a shipped R2I/IR2I name or a codec SavedModel folder")
   parser.add_argument("--dataset", default="../shared/data/imagenette",
                       help="ImageNet-layout folder; its train/ split is used")
-  parser.add_argument("--images", type=int, default=800, help="training images to code")
+  parser.add_argument("--images", type=int, default=1500, help="training images to code")
   parser.add_argument("--held-out", type=int, default=100,
                       help="further training-split images the rates are measured on")
-  parser.add_argument("--steps", type=int, default=8000)
+  parser.add_argument("--steps", type=int, default=36000)
   parser.add_argument("--hidden", type=int, default=HIDDEN)
   parser.add_argument("--groups", type=int, default=GROUPS,
                       help="passes per row of blocks (1: a row's bits in one pass)")
