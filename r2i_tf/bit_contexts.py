@@ -20,15 +20,15 @@ stage-s bits are decoded, the decoder has
 Each block's inputs are these bits as +1 / -1, with 0 for what does not exist (outside
 the image, stages before the first), then a one-hot of the stage. The first group
 (`earlier_inputs`) is known for a whole stage at once; the second (`above_inputs`) only
-row by row, so the decoder adds the network's partial sums over them row by row; the third
-(`group_inputs`) pass by pass. The counts
-(`adaptive_inputs`) are the Krichevsky-Trofimov estimate's bin, centred: -32 to 31 per
-bit position, 0 before any row is decoded. Inputs are int8, so the integer network
-(`r2i_tf.bit_model`) computes on them exactly.
+row by row, so the decoder adds the network's partial sums over them row by row; the
+third (`group_inputs`) pass by pass. The counts (`adaptive_inputs`) are the
+Krichevsky-Trofimov estimate's bin, centred: -32 to 31 per bit position, 0 before any
+row is decoded. Inputs are int8, so the integer network (`r2i_tf.bit_model`) computes on
+them exactly.
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
@@ -145,15 +145,17 @@ def adaptive_inputs(current: np.ndarray) -> np.ndarray:
   return adaptive_bins(ones, (np.arange(rows, dtype=np.int64) * cols)[:, np.newaxis])
 
 
-def stage_inputs(grid: np.ndarray, stages: int, group: int, groups: int
-                 ) -> Tuple[np.ndarray, np.ndarray]:
-  """All inputs of pass `group` of the last stage of `grid` (s + 1, rows, cols, bits),
-  what the encoder, which has every bit, computes at once: the context (rows * cols,
-  earlier_size + above_size + group_size) and the adaptive inputs (rows * cols, bits)."""
+def stage_inputs(grid: np.ndarray, stages: int, groups: int
+                 ) -> Tuple[List[np.ndarray], np.ndarray]:
+  """All inputs of the last stage of `grid` (s + 1, rows, cols, bits), what the encoder,
+  which has every bit, computes at once: per pass, the context (rows * cols,
+  earlier_size + above_size + group_size), and the adaptive inputs (rows * cols, bits)
+  that all passes share."""
   _, rows, cols, _ = grid.shape
-  context = np.concatenate([earlier_inputs(grid[:-1], stages),
-                            above_inputs(grid[-1]).reshape(rows * cols, -1),
-                            group_inputs(grid[-1], group, groups).reshape(rows * cols, -1)],
-                           axis=-1)
+  shared = np.concatenate([earlier_inputs(grid[:-1], stages),
+                           above_inputs(grid[-1]).reshape(rows * cols, -1)], axis=-1)
+  contexts = [np.concatenate([shared, group_inputs(grid[-1], group, groups)
+                              .reshape(rows * cols, -1)], axis=-1)
+              for group in range(groups)]
   adaptive = np.repeat(adaptive_inputs(grid[-1]), cols, axis=0)
-  return context, adaptive
+  return contexts, adaptive

@@ -11,14 +11,14 @@ and shipped as integers:
   index  = the number of thresholds <= logit
 
 where x are a block's int8 context inputs (earlier stages, the rows above, the passes
-before in its own row) and a its adaptive inputs, one per bit (`r2i_tf.bit_contexts`), W1 and W2 int8-range weights, w_adaptive a weight per bit,
-and the thresholds the logits of the probability bins' edges k / BINS on the integer
-logit's scale, so that the index is floor(BINS * P(one)) of the float network
-up to its quantisation. The matmuls run as float32 BLAS on integer values: every
-partial sum is an integer below 2^24, which float32 holds exactly whatever the order
-of summation, and `BitModel` refuses weights for which that bound could fail.
-`reference_indexes` computes the same in int64 numpy, the definition the tests hold
-the fast path to.
+before in its own row) and a its adaptive inputs, one per bit (`r2i_tf.bit_contexts`),
+W1 and W2 int8-range weights, w_adaptive a weight per bit, and the thresholds the logits
+of the probability bins' edges k / BINS on the integer logit's scale, so that the index
+is floor(BINS * P(one)) of the float network up to its quantisation. The matmuls run as
+float32 BLAS on integer values: every partial sum is an integer below 2^24, which
+float32 holds exactly whatever the order of summation, and `BitModel` refuses weights
+for which that bound could fail. `reference_indexes` computes the same in int64 numpy,
+the definition the tests hold the fast path to.
 """
 from __future__ import annotations
 
@@ -48,11 +48,12 @@ class BitModel:
   """The integer tables of one coder's bit model.
 
   w_earlier (earlier_size, hidden), w_above (above_size, hidden) and w_group
-  (group_size, hidden): W1's rows for the three kinds of context inputs; b1 (hidden,); w2 (hidden, bits); b2 (bits,); w_adaptive
-  (bits,): the weight of each bit's adaptive input on its logit; thresholds
-  (BINS - 1,) increasing; shift: the hidden layer's rescaling; stages: the coder's
-  stage count; groups: the passes a row of blocks is coded in; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was
-  trained for, whose files it may code.
+  (group_size, hidden): W1's rows for the three kinds of context inputs; b1 (hidden,);
+  w2 (hidden, bits); b2 (bits,); w_adaptive (bits,): the weight of each bit's adaptive
+  input on its logit; thresholds (BINS - 1,) increasing; shift: the hidden layer's
+  rescaling; stages: the coder's stage count; groups: the passes a row of blocks is
+  coded in; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was trained
+  for, whose files it may code.
   """
   w_earlier: np.ndarray
   w_above: np.ndarray
@@ -110,11 +111,13 @@ class BitModel:
     edges = np.arange(1, BINS) / BINS
     earlier = bit_contexts.earlier_size(w2.shape[1], stages)
     above = earlier + bit_contexts.above_size(w2.shape[1])
-    return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:above], w_group=w1q[above:], b1=b1q,
+    return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:above], w_group=w1q[above:],
+               b1=b1q,
                w2=np.round(w2 * s2).astype(np.int8), b2=np.round(b2 * scale).astype(np.int64),
                w_adaptive=np.round(adaptive * scale / ADAPTIVE_SCALE).astype(np.int64),
                thresholds=np.ceil(np.log(edges / (1 - edges)) * scale).astype(np.int64),
-               shift=shift, stages=stages, groups=groups, model_ids=tuple(int(i) for i in model_ids))
+               shift=shift, stages=stages, groups=groups,
+               model_ids=tuple(int(i) for i in model_ids))
 
   @functools.cached_property
   def _floats(self) -> Tuple[np.ndarray, ...]:

@@ -4,11 +4,11 @@
 
 The coder encodes training images (an ImageNet-layout folder's training split; never
 Kodak) into every stage's bits; `r2i_tf.bit_contexts` turns them into what the decoder
-knows of each block and pass and the bits the pass codes; a two-layer network learns the bits'
-probabilities with the cross-entropy in bits, the rate an ideal coder would spend. Its
-weights are then quantised to integers (`BitModel.quantise`) and the rate of both, float
-and integer, is measured on held-out images, so the quantisation's cost is on record.
-The tables go beside the coder's weights (saved_models/NAME/bit_model.npz).
+knows of each block and pass and the bits the pass codes; a two-layer network learns the
+bits' probabilities with the cross-entropy in bits, the rate an ideal coder would spend.
+Its weights are then quantised to integers (`BitModel.quantise`) and the rate of both,
+float and integer, is measured on held-out images, so the quantisation's cost is on
+record. The tables go beside the coder's weights (saved_models/NAME/bit_model.npz).
 """
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ def examples(codes: Sequence[np.ndarray], groups: int
     passes = bit_contexts.channel_groups(grid.shape[-1], groups)
     for stage in range(grid.shape[0]):
       bits = grid[stage].reshape(-1, grid.shape[-1]).astype(np.int8)
-      for group in range(groups):
-        context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0],
-                                                      group, groups)
+      stage_contexts, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0],
+                                                           groups)
+      for group, context in enumerate(stage_contexts):
         contexts.append(context)
         adaptives.append(adaptive)
         targets.append(np.where(passes == group, bits, np.int8(-1)))

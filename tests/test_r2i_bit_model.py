@@ -26,8 +26,9 @@ def test_integer_network_gives_the_int64_reference_indexes(r2i_exported):
   rng = np.random.default_rng(1)
   grid = rng.integers(0, 2, (3, 5, 7, model.bits)).astype(np.uint8)
   for stage, group in ((0, 0), (1, 1), (2, 0), (2, 1)):
-    context, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], model.stages, group,
-                                                  model.groups)
+    contexts, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], model.stages,
+                                                   model.groups)
+    context = contexts[group]
     indexes = model.indexes(context, adaptive)
     np.testing.assert_array_equal(indexes, model.reference_indexes(context, adaptive))
     assert 0 <= indexes.min() and indexes.max() < 64 and len(np.unique(indexes)) > 10

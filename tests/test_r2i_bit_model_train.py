@@ -27,7 +27,8 @@ def _codes(seed: int, count: int = 3) -> list:
 def test_every_bit_is_the_target_of_exactly_one_pass():
   codes = _codes(0, 1)
   context, adaptive, targets = examples(codes, groups=4)
-  assert len(context) == len(adaptive) == len(targets) == 4 * 4 * 12  # stages x passes x blocks
+  # one example per stage, pass and block
+  assert len(context) == len(adaptive) == len(targets) == 4 * 4 * 12
   per_pass = targets.reshape(4, 4, 12, 128)  # stage, pass, block, bit
   coded = per_pass >= 0
   np.testing.assert_array_equal(coded.sum(axis=1), 1)
@@ -35,7 +36,8 @@ def test_every_bit_is_the_target_of_exactly_one_pass():
                                 codes[0].reshape(4, 12, 128))
   passes = bit_contexts.channel_groups(128, 4)
   for group in range(4):
-    np.testing.assert_array_equal(coded[:, group], np.broadcast_to(passes == group, (4, 12, 128)))
+    np.testing.assert_array_equal(coded[:, group],
+                                  np.broadcast_to(passes == group, (4, 12, 128)))
 
 
 def test_masked_cross_entropy_leaves_out_other_passes_bits():
