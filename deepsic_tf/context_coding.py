@@ -113,17 +113,6 @@ class ContextTables:
     return tables
 
 
-def find(model_id: int, folders: Sequence[Path]) -> Optional[ContextTables]:
-  """The first context tables for model `model_id` in `folders` (FILE_NAME in each)."""
-  for folder in folders:
-    path = Path(folder) / FILE_NAME
-    if path.is_file():
-      tables = ContextTables.load(path)
-      if tables.model_id == model_id:
-        return tables
-  return None
-
-
 def _bins(ones: np.ndarray, seen: np.ndarray) -> np.ndarray:
   """Each context's bin: floor(BINS (ones + 1/2) / (seen + 1)) in integers."""
   return np.minimum((2 * ones + 1) * BINS // (2 * seen + 2), BINS - 1)

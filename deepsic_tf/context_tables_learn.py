@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import List, Sequence
 
 from compression_eval.datasets.image_folder import ImageFolderSource
-from compression_eval.errors import ArgumentParser, UserError, run_cli
+from compression_eval import side_tables
+from compression_eval.errors import UserError, run_cli
 from compression_eval.images import read_rgb8
 from compression_eval.model_lookup import beside_weights, codec_folder
 from deepsic_tf import context_coding
@@ -39,19 +40,10 @@ def held_out_rates(codec: SavedCodec, paths: Sequence[str]) -> dict:
 
 
 def main(argv: List[str] | None = None) -> int:
-  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--model", required=True,
-                      help="a shipped DeepSIC name or a codec SavedModel folder")
-  parser.add_argument("--dataset", default="../shared/data/imagenette",
-                      help="ImageNet-layout folder; its train/ split is used")
-  parser.add_argument("--images", type=int, default=400, help="training images to count")
-  parser.add_argument("--held-out", type=int, default=100,
-                      help="further training-split images the rates are measured on")
+  parser = side_tables.learner_parser(__doc__.split("\n\n")[0], "DeepSIC",
+                                      context_coding.FILE_NAME, images=400)
   parser.add_argument("--weight", type=int, default=context_coding.PRIOR_WEIGHT,
                       help="decisions a context's initial counts are worth")
-  parser.add_argument("--seed", type=int, default=0)
-  parser.add_argument("--output", help=f"{context_coding.FILE_NAME} to write (default: beside "
-                      "the shipped model's weights, or in the codec folder)")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   if args.images < 1 or args.held_out < 0 or args.weight < 1:
     raise UserError("--images and --weight must be at least 1, --held-out at least 0")

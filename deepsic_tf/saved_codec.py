@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_compression  # noqa: F401  pylint: disable=unused-import  (registers range-coding ops)
 
-from compression_eval import file_header, locations
+from compression_eval import file_header, side_tables
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS, check_pixel_count
 from deepsic_tf import bitstream, context_coding
@@ -97,13 +97,10 @@ class SavedCodec:
   def context_tables(self) -> context_coding.ContextTables:
     """This model's context tables, or a one-line `UserError`."""
     if self._tables is None:
-      found = context_coding.find(self.model_id,
-                                  self.table_folders + locations.shipped_model_folders())
-      if found is None:
-        raise UserError(f"no context tables for this DeepSIC model (id {self.model_id:08x}): "
-                        f"expected {context_coding.FILE_NAME} beside its codec or its shipped "
-                        "weights; learn them with scripts/learn_context_tables.py")
-      self.use_context_tables(found)
+      self.use_context_tables(side_tables.lookup(
+          context_coding.ContextTables.load, lambda tables: tables.model_id == self.model_id,
+          context_coding.FILE_NAME, self.table_folders, "context tables for this DeepSIC "
+          "model", self.model_id, "scripts/learn_context_tables.py"))
     return self._tables
 
   @property

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Iterable, Sequence, Tuple
 
 import numpy as np
 
@@ -209,14 +209,3 @@ def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
   if inputs.size * weights.shape[1] <= _SMALL:
     return np.einsum("nk,kh->nh", inputs, weights, optimize=False).astype(np.int64)
   return (inputs @ weights).astype(np.int64)
-
-
-def find(model_id: int, folders: Sequence[Path]) -> Optional[BitModel]:
-  """The first bit model for coder `model_id` in `folders` (FILE_NAME in each), or None."""
-  for folder in folders:
-    path = Path(folder) / FILE_NAME
-    if path.is_file():
-      model = BitModel.load(path)
-      if model_id in model.model_ids:
-        return model
-  return None

@@ -24,7 +24,8 @@ import tensorflow as tf
 
 from compression_eval.binary_coding import ideal_bits
 from compression_eval.datasets.image_folder import ImageFolderSource
-from compression_eval.errors import ArgumentParser, UserError, run_cli
+from compression_eval import side_tables
+from compression_eval.errors import UserError, run_cli
 from compression_eval.images import read_rgb8
 from compression_eval.model_lookup import beside_weights, codec_folder
 from r2i_tf import bit_contexts, entropy
@@ -164,21 +165,12 @@ def _load_codes(path: str) -> List[np.ndarray]:
 
 
 def main(argv: List[str] | None = None) -> int:
-  parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--model", required=True,
-                      help="a shipped R2I/IR2I name or a codec SavedModel folder")
-  parser.add_argument("--dataset", default="../shared/data/imagenette",
-                      help="ImageNet-layout folder; its train/ split is used")
-  parser.add_argument("--images", type=int, default=1500, help="training images to code")
-  parser.add_argument("--held-out", type=int, default=100,
-                      help="further training-split images the rates are measured on")
+  parser = side_tables.learner_parser(__doc__.split("\n\n")[0], "R2I/IR2I", FILE_NAME,
+                                      images=1500)
   parser.add_argument("--steps", type=int, default=36000)
   parser.add_argument("--hidden", type=int, default=HIDDEN)
   parser.add_argument("--groups", type=int, default=GROUPS,
                       help="passes per row of blocks (1: a row's bits in one pass)")
-  parser.add_argument("--seed", type=int, default=0)
-  parser.add_argument("--output", help="bit_model.npz to write (default: beside the shipped "
-                      "model's weights, or in the codec folder)")
   parser.add_argument("--codes", help="an .npz to keep the coded bits in (reused if present: "
                       "its first --images + --held-out images)")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)

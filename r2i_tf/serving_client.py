@@ -19,11 +19,11 @@ from typing import Any, List, Mapping, Optional, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
-from compression_eval import locations, rest
+from compression_eval import rest, side_tables
 from compression_eval.errors import UserError
 from compression_eval.images import MAX_PIXELS, check_pixel_count
 from r2i_tf import bitstream, entropy, learned_entropy
-from r2i_tf.bit_model import FILE_NAME, BitModel, find
+from r2i_tf.bit_model import FILE_NAME, BitModel
 from r2i_tf.blocks import grid_shape
 from r2i_tf.config import CODE_SIDE, IR2IConfig, coder_config_from_json
 
@@ -73,12 +73,10 @@ class ServingClient:
   def bit_model(self) -> BitModel:
     """The learned bit model of this coder, or a one-line `UserError`."""
     if self._bit_model is None:
-      found = find(self.model_id, self._bit_model_folders + locations.shipped_model_folders())
-      if found is None:
-        raise UserError(f"no learned bit model for this R2I model (id {self.model_id:08x}): "
-                        f"expected {FILE_NAME} beside its codec or its shipped weights; "
-                        "train one with scripts/train_bit_model.py")
-      self.use_bit_model(found)
+      self.use_bit_model(side_tables.lookup(
+          BitModel.load, lambda model: self.model_id in model.model_ids, FILE_NAME,
+          self._bit_model_folders, "learned bit model for this R2I model", self.model_id,
+          "scripts/train_bit_model.py"))
     return self._bit_model
 
   @classmethod
