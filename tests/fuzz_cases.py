@@ -31,6 +31,7 @@ from compression_eval.images import read_rgb8
 from deepsic_tf import bitstream as deepsic_format
 from deepsic_tf.saved_codec import SavedCodec as DeepSICCodec
 from r2i_tf import bitstream as r2i_format
+from r2i_tf.config import PATCH_SIZE
 from r2i_tf.saved_codec import SavedCodec as R2ICodec
 from tests.conftest import smooth_image
 
@@ -50,12 +51,24 @@ MAX_PIXELS = 2**20
 # slower, fails.
 BASE_SECONDS, SECONDS_PER_MPIXEL = 2.0, 1.0
 BASE_MB, MB_PER_MPIXEL = 64, 256
+# IR2I decodes block after block (each inpainted from its decoded neighbours), so its time
+# goes with the 32x32 blocks, not the pixels: a 1 x 16,385 file is 513 blocks of one row,
+# 2.0-2.1 s for the tiny IR2I (raw or learned; 128 x 128, 16 blocks: 0.05 s). The
+# allowance leaves 5x that.
+IR2I_SECONDS_PER_BLOCK = 0.02
 
 
-def budget(pixels: int) -> Tuple[float, float]:
-  """(seconds, MB of peak memory growth) one input declaring `pixels` may take."""
-  mpixels = min(pixels, MAX_PIXELS) / 2**20  # larger sizes are refused before any work
-  return BASE_SECONDS + SECONDS_PER_MPIXEL * mpixels, BASE_MB + MB_PER_MPIXEL * mpixels
+def budget(height: int, width: int, block: int = 1,
+           seconds_per_block: float = 0.0) -> Tuple[float, float]:
+  """(seconds, MB of peak memory growth) one input declaring height x width may take, for
+  a reader that pads the image to whole `block` x `block` blocks and spends
+  `seconds_per_block` on each beside the pixels' share."""
+  if height * width > MAX_PIXELS:  # refused before any work
+    return BASE_SECONDS + SECONDS_PER_MPIXEL, BASE_MB + MB_PER_MPIXEL
+  rows, columns = -(-height // block), -(-width // block)
+  mpixels = rows * columns * block * block / 2**20
+  return (BASE_SECONDS + SECONDS_PER_MPIXEL * mpixels + seconds_per_block * rows * columns,
+          BASE_MB + MB_PER_MPIXEL * mpixels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +80,10 @@ class Target:
   header_end: where the header of an input ends (bit flips are split around it).
   fields: header fields (offset, width in bytes) a mutation may overwrite.
   reseal: recomputes an input's checksums (identity for formats without any).
+  block: the side of the blocks the reader pads an image to (R2I: 32); the budget counts
+    the padded pixels, which a thin image has many more of than its own.
+  seconds_per_block: time allowed per block beside `budget`'s per-pixel share (IR2I: its
+    decoder works block by block).
   """
   name: str
   valid: Tuple[bytes, ...]
@@ -75,6 +92,8 @@ class Target:
   fields: Dict[str, Tuple[int, int]]
   reseal: Callable[[bytes], bytes] = lambda data: data
   declared: Callable[[bytes], Optional[Tuple[int, int]]] = lambda data: None
+  block: int = 1
+  seconds_per_block: float = 0.0
 
 
 def _flip(data: bytes, positions: List[int]) -> bytes:
@@ -120,7 +139,8 @@ def outcome(target: Target, data: bytes) -> str:
   watchdog thread: TensorFlow's kernels do not return to Python to be interrupted).
   """
   declared = target.declared(data)
-  seconds, megabytes = budget(MAX_PIXELS if declared is None else declared[0] * declared[1])
+  seconds, megabytes = budget(*(declared or (MAX_PIXELS, 1)), target.block,
+                              target.seconds_per_block)
   memory.reset_peak()
   before = memory.resident_mb()
   start = time.monotonic()
@@ -219,7 +239,8 @@ def r2i_target(codec_path: Path, name: str, entropy_coded: bool | str = False) -
                 {"version": (4, 1), "model": (5, 4), "height": (9, 2), "width": (11, 2),
                  "model stages": (13, 1), "stages": (14, 1), "flags": (15, 1),
                  "stage 1 length": (16, 4), "stage 2 length": (24, 4)},
-                _r2i_reseal, _r2i_declared)
+                _r2i_reseal, _r2i_declared, PATCH_SIZE,
+                IR2I_SECONDS_PER_BLOCK if codec.inpainting else 0.0)
 
 
 def image_target(folder: Path) -> Target:

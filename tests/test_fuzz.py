@@ -57,6 +57,13 @@ def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
   check()
 
 
+def test_a_thin_ir2i_file_decodes_within_the_time_of_its_blocks(fuzz_targets, ir2i_exported):
+  """IR2I decodes block after block: a valid 1 x 16,385 file (513 blocks) takes about 2 s
+  with the tiny models, at or past a budget by pixels alone (2.02 s); its blocks count."""
+  data = R2ICodec(ir2i_exported).compress(smooth_image(1, 16385, seed=0))
+  assert outcome(fuzz_targets["ir2i"], data) == "decoded"
+
+
 @pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-hyperprior", "deepsic-context"])
 def test_every_cut_of_a_deepsic_file_is_refused(fuzz_targets, name):
   target = fuzz_targets[name]
