@@ -9,7 +9,7 @@ lookup live here, and each family keeps only what its tables are.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional, Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from compression_eval import locations
 from compression_eval.errors import ArgumentParser, UserError

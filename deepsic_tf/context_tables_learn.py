@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import List, Sequence
 
-from compression_eval.datasets.image_folder import ImageFolderSource
 from compression_eval import side_tables
+from compression_eval.datasets.image_folder import ImageFolderSource
 from compression_eval.errors import UserError, run_cli
 from compression_eval.images import read_rgb8
 from compression_eval.model_lookup import beside_weights, codec_folder
