@@ -112,8 +112,8 @@ class BitModel:
     earlier = bit_contexts.earlier_size(w2.shape[1], stages)
     above = earlier + bit_contexts.above_size(w2.shape[1])
     return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:above], w_group=w1q[above:],
-               b1=b1q,
-               w2=np.round(w2 * s2).astype(np.int8), b2=np.round(b2 * scale).astype(np.int64),
+               b1=b1q, w2=np.round(w2 * s2).astype(np.int8),
+               b2=np.round(b2 * scale).astype(np.int64),
                w_adaptive=np.round(adaptive * scale / ADAPTIVE_SCALE).astype(np.int64),
                thresholds=np.ceil(np.log(edges / (1 - edges)) * scale).astype(np.int64),
                shift=shift, stages=stages, groups=groups,

@@ -22,8 +22,8 @@ from typing import List, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from compression_eval.binary_coding import ideal_bits
 from compression_eval import side_tables
+from compression_eval.binary_coding import ideal_bits
 from compression_eval.datasets.image_folder import ImageFolderSource
 from compression_eval.errors import UserError, run_cli
 from compression_eval.images import read_rgb8

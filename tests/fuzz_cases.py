@@ -139,8 +139,10 @@ def outcome(target: Target, data: bytes) -> str:
   watchdog thread: TensorFlow's kernels do not return to Python to be interrupted).
   """
   declared = target.declared(data)
-  seconds, megabytes = budget(*(declared or (MAX_PIXELS, 1)), target.block,
-                              target.seconds_per_block)
+  if declared is None:  # no size to read: the budget of the largest size a reader accepts
+    seconds, megabytes = budget(MAX_PIXELS, 1)
+  else:
+    seconds, megabytes = budget(*declared, target.block, target.seconds_per_block)
   memory.reset_peak()
   before = memory.resident_mb()
   start = time.monotonic()
