@@ -3,7 +3,9 @@
 A curve is the mean over images of every metric at each codec setting (the papers and
 CompressAI average per quality setting, not per target rate). BD rates use the
 `bjontegaard` package (Akima interpolation of log-rate against the metric, integrated
-over the metric range both curves cover), always restricted to a bpp range first.
+over the metric range both curves cover), always restricted to a bpp range first, and,
+where rows of one table must be compared with each other, to a quality range they all
+share (`shared_quality_range`).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import math
 import os
 import warnings
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import bjontegaard
 import numpy as np
@@ -168,24 +170,80 @@ def monotone(bpp: np.ndarray, values: np.ndarray) -> Tuple[np.ndarray, np.ndarra
   return np.asarray(keep_x), np.asarray(keep_y)
 
 
+def restrict_to_quality(bpp: np.ndarray, values: np.ndarray,
+                        quality_range: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray]:
+  """The part of a monotone curve inside [low, high] quality, with interpolated end points.
+
+  The end points are the rates at which the curve reaches each bound (linear in log-rate
+  between its neighbours, as `restrict_to_rate`); a curve that does not reach a bound
+  keeps its own end there.
+  """
+  if len(values) < 2:
+    return bpp, values
+  low, high = quality_range
+  inside = (values >= low) & (values <= high)
+  x, y = list(bpp[inside]), list(values[inside])
+  def rate_at(quality: float) -> float:
+    return float(np.exp(np.interp(quality, values, np.log(bpp))))
+
+  if values.min() < low < values.max() and low not in y:
+    x.insert(0, rate_at(low))
+    y.insert(0, low)
+  if values.min() < high < values.max() and high not in y:
+    x.append(rate_at(high))
+    y.append(high)
+  return np.asarray(x), np.asarray(y)
+
+
+def _prepared(bpp: Sequence[float], values: Sequence[float],
+              bpp_range: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray]:
+  """A curve sorted by rate, without non-finite or zero-rate points, inside `bpp_range`,
+  monotone."""
+  bpp = np.asarray(bpp, dtype=np.float64)
+  values = np.asarray(values, dtype=np.float64)
+  order = np.argsort(bpp, kind="stable")
+  finite = np.isfinite(values[order]) & (bpp[order] > 0)
+  return monotone(*restrict_to_rate(bpp[order][finite], values[order][finite], bpp_range))
+
+
+def shared_quality_range(curves: Iterable[Tuple[Sequence[float], Sequence[float]]],
+                         bpp_range: Tuple[float, float] = (0.0, math.inf)
+                         ) -> Tuple[float, float]:
+  """The quality interval that every (bpp, metric) curve covers inside `bpp_range`.
+
+  BD rates against one anchor are averages over the quality range each test curve
+  shares with it, so two rows of a table are averages over different ranges when the
+  rows start or end at different qualities (IR2I's first file holds two stages, R2I's
+  one). Restricted to this interval, every row is averaged over the same qualities and
+  the rows compare with each other. Curves with fewer than two points inside `bpp_range`
+  have no range and are left out (NaN, NaN when none is left); low is above high when
+  the curves share no quality.
+  """
+  prepared = [curve for curve in (_prepared(bpp, values, bpp_range) for bpp, values in curves)
+              if len(curve[0]) >= 2]
+  if not prepared:
+    return math.nan, math.nan
+  return (max(float(values.min()) for _, values in prepared),
+          min(float(values.max()) for _, values in prepared))
+
+
 def bd_rate(anchor: Tuple[Sequence[float], Sequence[float]],
             test: Tuple[Sequence[float], Sequence[float]],
             bpp_range: Tuple[float, float] = (0.0, math.inf),
-            method: str = "akima") -> float:
+            method: str = "akima",
+            quality_range: Optional[Tuple[float, float]] = None) -> float:
   """Average rate difference (%) of `test` against `anchor` at equal quality.
 
-  Each argument is (bpp, metric). Negative means `test` needs fewer bits. Returns NaN
-  when the curves, restricted to `bpp_range`, have fewer than two points each or do not
-  overlap in quality.
+  Each argument is (bpp, metric). Negative means `test` needs fewer bits. With
+  `quality_range`, the average runs over that quality interval only (see
+  `shared_quality_range`). Returns NaN when the curves, restricted to `bpp_range` (and
+  `quality_range`), have fewer than two points each or do not overlap in quality.
   """
-  curves = []
-  for bpp, values in (anchor, test):
-    bpp = np.asarray(bpp, dtype=np.float64)
-    values = np.asarray(values, dtype=np.float64)
-    order = np.argsort(bpp, kind="stable")
-    finite = np.isfinite(values[order]) & (bpp[order] > 0)
-    x, y = restrict_to_rate(bpp[order][finite], values[order][finite], bpp_range)
-    curves.append(monotone(x, y))
+  curves = [_prepared(bpp, values, bpp_range) for bpp, values in (anchor, test)]
+  if quality_range is not None:
+    if not quality_range[0] < quality_range[1]:  # also when either bound is NaN
+      return math.nan
+    curves = [restrict_to_quality(x, y, quality_range) for x, y in curves]
   (rate_a, dist_a), (rate_t, dist_t) = curves
   if min(len(rate_a), len(rate_t)) < 2:
     return math.nan
@@ -198,9 +256,11 @@ def bd_rate(anchor: Tuple[Sequence[float], Sequence[float]],
 
 
 def curve_bd_rate(anchor: RDCurve, test: RDCurve, metric: str,
-                  bpp_range: Tuple[float, float] = (0.0, math.inf)) -> float:
+                  bpp_range: Tuple[float, float] = (0.0, math.inf),
+                  quality_range: Optional[Tuple[float, float]] = None) -> float:
   """`bd_rate` between two curves on one metric."""
-  return bd_rate(anchor.points(metric), test.points(metric), bpp_range)
+  return bd_rate(anchor.points(metric), test.points(metric), bpp_range,
+                 quality_range=quality_range)
 
 
 def metric_gap(curve: RDCurve, reference: RDCurve, metric: str,

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from compression_eval.rd import RDCurve, curve_bd_rate, value_at
+from compression_eval.rd import RDCurve, curve_bd_rate, shared_quality_range, value_at
 
 PAPER_CSVS = {
     "table_i": "deepsic_table1_ilsvrc_accuracy.csv",
@@ -47,10 +47,10 @@ def _plain(value: Optional[float], digits: int = 3) -> str:
   return "" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
-def savings(anchor: RDCurve, curve: RDCurve, metric: str,
-            bpp_range: Tuple[float, float]) -> float:
+def savings(anchor: RDCurve, curve: RDCurve, metric: str, bpp_range: Tuple[float, float],
+            quality_range: Optional[Tuple[float, float]] = None) -> float:
   """Rate savings in % (minus the BD rate): positive means fewer bits for the same quality."""
-  return -curve_bd_rate(anchor, curve, metric, bpp_range)
+  return -curve_bd_rate(anchor, curve, metric, bpp_range, quality_range)
 
 
 @dataclasses.dataclass
@@ -123,13 +123,21 @@ def table_i(accuracy: Mapping[str, Mapping[str, float]], kodak_bpp: Mapping[str,
 def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
                   rows: Sequence[Tuple[str, str]], metrics: Sequence[Tuple[str, str]],
                   bpp_range: Tuple[float, float], paper: List[Dict[str, str]],
-                  paper_key: str = "approach") -> Table:
+                  paper_key: str = "approach", shared_quality: bool = False) -> Table:
   """Rate savings against `anchor` on each metric, beside the paper's columns.
 
   Args:
     rows: (our curve name, the paper's row key or "").
     metrics: (our metric, the paper's column or "").
+    shared_quality: average every row over the one quality range that the anchor and all
+      the rows reach inside `bpp_range` (`rd.shared_quality_range`), so that the rows
+      compare with each other; by default each row is averaged over the range it shares
+      with the anchor, as the papers' tables are.
   """
+  present = [name for name, _ in rows if name in curves]
+  ranges = {metric: shared_quality_range([curves[name].points(metric)
+                                          for name in (anchor, *present)], bpp_range)
+            for metric, _ in metrics} if shared_quality else {}
   published = {row[paper_key]: row for row in paper}
   header = ["approach"]
   for metric, column in metrics:
@@ -142,7 +150,7 @@ def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
     curve, row = curves[name], [name]
     record: Dict[str, object] = {"approach": name}
     for metric, column in metrics:
-      value = savings(curves[anchor], curve, metric, bpp_range)
+      value = savings(curves[anchor], curve, metric, bpp_range, ranges.get(metric))
       # No BD rate where the two curves share no quality range inside bpp_range.
       record[f"savings_{metric}"] = None if math.isnan(value) else value
       row.append(_cell(value) or "no overlap")
@@ -157,7 +165,9 @@ def savings_table(title: str, curves: Mapping[str, RDCurve], anchor: str,
     json_rows.append(record)
     cells.append(row)
   low, high = bpp_range
-  return Table(f"{title} (savings against {anchor}, {low:g}-{high:g} bpp)",
+  shared = "".join(f", {metric} {bounds[0]:.4f}-{bounds[1]:.4f}" for metric, bounds
+                   in ranges.items())
+  return Table(f"{title} (savings against {anchor}, {low:g}-{high:g} bpp{shared})",
                header, cells, json_rows)
 
 
@@ -410,6 +420,48 @@ def findings(accuracy: Mapping[str, Mapping[str, float]], deepsic_rates: Mapping
                           all(inpainting["multiscale"] > value for value in others.values()),
                           ", ".join(f"{name} {value:.4f}" for name, value in
                                     {"multiscale": inpainting["multiscale"], **others}.items())))
+  return result
+
+
+# Table 2's rows beyond the paper: each R2I coder's curve name carries its coding's suffix.
+ENTROPY_CODINGS = (("raw bits", ""), ("adaptive", "-entropy-coded"), ("learned", "-learned"))
+
+
+def entropy_coding_findings(table_2: Table, shared: Table, direct: Table,
+                            least: float = 20.0, learned: str = "-learned",
+                            coders: Sequence[str] = ("r2i-decoding", "r2i-ir2i")
+                            ) -> List[Finding]:
+  """Issue 40's claims for the learned bit model, beyond the paper (MS-SSIM savings).
+
+  Args:
+    table_2: Table 2's savings against JPEG, each row over the range it shares with JPEG.
+    shared: the same rows over the one quality range they all share (`savings_table`
+      with `shared_quality`), where rows compare with each other.
+    direct: `seed_pairs` of IR2I against R2I decoding, each pair with the same coding.
+    least: the savings (%) against JPEG each coder must show with the learned model.
+  """
+  def values(table: Table) -> Dict[str, Optional[float]]:
+    return {row["approach"]: row["savings_ms-ssim-rgb"] for row in table.rows}
+
+  own, common = values(table_2), values(shared)
+  names = [f"{coder}{learned}" for coder in coders]
+  result = []
+  if all(name in own for name in names):
+    result.append(Finding(
+        f"Table 2 beyond the paper: with the learned bit model, {' and '.join(coders)} each "
+        f"save at least {least:g} % against JPEG (each over its own range, as Table 2)",
+        all(own[name] is not None and own[name] >= least for name in names),
+        ", ".join(f"{name} {_cell(own[name]) or 'no overlap'} %" for name in names)))
+  if direct.rows:
+    pairs = [(row["approach"], row["savings_ms-ssim-rgb"]) for row in direct.rows]
+    ranges = ", ".join(f"{name} {_cell(common.get(name)) or 'not measured'} %"
+                       for name in names)
+    result.append(Finding(
+        f"Beyond the paper: {coders[-1]} saves against {coders[0]} under the same entropy "
+        "coding (raw bits, adaptive, learned)",
+        all(value is not None and value > 0 for _, value in pairs),
+        "; ".join(f"{name} {_cell(value) or 'no overlap'} %" for name, value in pairs)
+        + f"; against JPEG on the quality range all share: {ranges}"))
   return result
 
 

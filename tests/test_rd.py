@@ -36,6 +36,38 @@ def test_bd_rate_range_restriction_changes_what_is_compared():
   assert full > low
 
 
+def test_a_shared_quality_range_compares_rows_that_start_at_different_qualities():
+  # The anchor is poor at low quality only: twice the bits below 0.4 bpp.
+  anchor_rates = np.where(RATES < 0.4, RATES * 2, RATES)
+  early, late = (RATES * 0.9, QUALITY), (RATES[2:] * 0.8, QUALITY[2:])
+  # Each over its own range, the curve that reaches the anchor's weak low qualities wins.
+  assert rd.bd_rate((anchor_rates, QUALITY), early) < rd.bd_rate((anchor_rates, QUALITY), late)
+  shared = rd.shared_quality_range([(anchor_rates, QUALITY), early, late])
+  assert shared == pytest.approx((QUALITY[2], QUALITY[-1]))
+  # Over the range both reach, the 20 % cheaper curve wins by its margin.
+  assert rd.bd_rate((anchor_rates, QUALITY), early, quality_range=shared) == pytest.approx(
+      -10.0, abs=1e-6)
+  assert rd.bd_rate((anchor_rates, QUALITY), late, quality_range=shared) == pytest.approx(
+      -20.0, abs=1e-6)
+  assert rd.bd_rate(early, late, quality_range=shared) == pytest.approx(100 * (0.8 / 0.9 - 1),
+                                                                        abs=1e-6)
+
+
+def test_restrict_to_quality_adds_the_rates_where_the_curve_reaches_each_bound():
+  x, y = rd.restrict_to_quality(RATES, QUALITY, (QUALITY[0] + 2.5, QUALITY[3] + 2.5))
+  assert list(y) == [QUALITY[0] + 2.5, *QUALITY[1:4], QUALITY[3] + 2.5]
+  # 2.5 dB is half a doubling on this curve: the rate is the geometric mean of the neighbours.
+  assert x[0] == pytest.approx(RATES[0] * 2**0.5) and x[-1] == pytest.approx(RATES[3] * 2**0.5)
+  assert list(x[1:-1]) == list(RATES[1:4])
+
+
+def test_curves_that_share_no_quality_have_no_bd_rate_on_it():
+  apart = rd.shared_quality_range([(RATES, QUALITY), (RATES, QUALITY + 100)])
+  assert apart[0] > apart[1]
+  assert math.isnan(rd.bd_rate((RATES, QUALITY), (RATES, QUALITY), quality_range=apart))
+  assert all(math.isnan(bound) for bound in rd.shared_quality_range([(RATES[:1], QUALITY[:1])]))
+
+
 def test_restrict_to_rate_adds_interpolated_end_points():
   x, y = rd.restrict_to_rate(RATES, QUALITY, (0.15, 1.0))
   assert x[0] == 0.15 and x[-1] == 1.0

@@ -339,6 +339,46 @@ def test_ir2i_must_save_the_target_against_every_decoding_seed():
     assert separate in found[-1].evidence, found[-1].evidence
 
 
+def test_entropy_coded_rows_compare_on_the_quality_range_they_share():
+  # JPEG spends 1.9 times the bits at the lowest quality only. Decoding's curve starts at
+  # one stage (0.125 bpp), IR2I's at its two-stage first code (0.25 bpp), with 5 % fewer
+  # bits than decoding under every coding; learned coding saves 30 % of either's bits.
+  bpp = np.array([0.125, 0.25, 0.375, 0.5, 0.75, 1.0])
+  quality = 1.0 - 0.3 * np.exp(-3 * bpp)
+  curves = {"jpeg": _curve("jpeg", np.where(bpp < 0.2, bpp * 1.9, bpp), quality)}
+  for _, suffix in paper_tables.ENTROPY_CODINGS:
+    scale = 0.7 if suffix == "-learned" else 1.0
+    curves[f"r2i-decoding{suffix}"] = _curve("d", bpp * scale, quality)
+    curves[f"r2i-ir2i{suffix}"] = _curve("i", bpp[1:] * scale * 0.95, quality[1:])
+  rows = [(f"{name}{suffix}", "") for _, suffix in paper_tables.ENTROPY_CODINGS
+          for name in ("r2i-decoding", "r2i-ir2i")]
+  metric = (("ms-ssim-rgb", ""),)
+  own = paper_tables.savings_table("2", curves, "jpeg", rows, metric, (0.0, 1.0), [])
+  shared = paper_tables.savings_table("2", curves, "jpeg", rows, metric, (0.0, 1.0), [],
+                                      shared_quality=True)
+  assert f"ms-ssim-rgb {quality[1]:.4f}-{quality[-1]:.4f})" in shared.title
+  mine, common = ({row["approach"]: row["savings_ms-ssim-rgb"] for row in table.rows}
+                  for table in (own, shared))
+  # Each over its own range, decoding gains JPEG's weak start and ranks above IR2I ...
+  assert mine["r2i-decoding-learned"] > mine["r2i-ir2i-learned"]
+  # ... on the range both reach, IR2I's 5 % shows.
+  assert common["r2i-decoding-learned"] == pytest.approx(30.0, abs=0.5)
+  assert common["r2i-ir2i-learned"] == pytest.approx(33.5, abs=0.5)
+  direct = paper_tables.seed_pairs(
+      "IR2I against decoding", curves,
+      [(f"r2i-decoding{suffix}", f"r2i-ir2i{suffix}")
+       for _, suffix in paper_tables.ENTROPY_CODINGS], "ms-ssim-rgb", (0.0, 1.0))
+  for least, holds in ((20.0, [True, True]), (35.0, [False, True])):
+    found = paper_tables.entropy_coding_findings(own, shared, direct, least=least)
+    assert [item.holds for item in found] == holds
+  assert "r2i-ir2i-learned +5.0 %" in found[1].evidence
+  assert "quality range all share: r2i-decoding-learned +30.0 %" in found[1].evidence
+  worse = {**curves, "r2i-ir2i-learned": _curve("i", bpp[1:] * 0.8, quality[1:])}
+  behind = paper_tables.seed_pairs("", worse, [("r2i-decoding-learned", "r2i-ir2i-learned")],
+                                   "ms-ssim-rgb", (0.0, 1.0))
+  assert not paper_tables.entropy_coding_findings(own, shared, behind)[1].holds
+
+
 def test_stage_health_flags_a_saturated_binariser_and_a_stage_that_adds_nothing():
   bpp = np.array([0.125, 0.25, 0.375, 0.5])
   psnr = {"healthy": [24.0, 25.5, 26.4, 26.9], "flat": [24.0, 25.5, 25.55, 26.0]}
