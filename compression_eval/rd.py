@@ -183,6 +183,7 @@ def restrict_to_quality(bpp: np.ndarray, values: np.ndarray,
   low, high = quality_range
   inside = (values >= low) & (values <= high)
   x, y = list(bpp[inside]), list(values[inside])
+
   def rate_at(quality: float) -> float:
     return float(np.exp(np.interp(quality, values, np.log(bpp))))
 

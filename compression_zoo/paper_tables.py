@@ -451,16 +451,16 @@ def entropy_coding_findings(table_2: Table, shared: Table, direct: Table,
         f"Table 2 beyond the paper: with the learned bit model, {' and '.join(coders)} each "
         f"save at least {least:g} % against JPEG (each over its own range, as Table 2)",
         all(own[name] is not None and own[name] >= least for name in names),
-        ", ".join(f"{name} {_cell(own[name]) or 'no overlap'} %" for name in names)))
+        ", ".join(f"{name} {_cell(own[name], suffix=' %') or 'no overlap'}" for name in names)))
   if direct.rows:
     pairs = [(row["approach"], row["savings_ms-ssim-rgb"]) for row in direct.rows]
-    ranges = ", ".join(f"{name} {_cell(common.get(name)) or 'not measured'} %"
+    ranges = ", ".join(f"{name} {_cell(common.get(name), suffix=' %') or 'not measured'}"
                        for name in names)
     result.append(Finding(
         f"Beyond the paper: {coders[-1]} saves against {coders[0]} under the same entropy "
-        "coding (raw bits, adaptive, learned)",
+        f"coding ({', '.join(label for label, _ in ENTROPY_CODINGS)})",
         all(value is not None and value > 0 for _, value in pairs),
-        "; ".join(f"{name} {_cell(value) or 'no overlap'} %" for name, value in pairs)
+        "; ".join(f"{name} {_cell(value, suffix=' %') or 'no overlap'}" for name, value in pairs)
         + f"; against JPEG on the quality range all share: {ranges}"))
   return result
 
