@@ -428,7 +428,7 @@ ENTROPY_CODINGS = (("raw bits", ""), ("adaptive", "-entropy-coded"), ("learned",
 
 
 def entropy_coding_findings(table_2: Table, shared: Table, direct: Table,
-                            least: float = 20.0, learned: str = "-learned",
+                            least: float = 20.0,
                             coders: Sequence[str] = ("r2i-decoding", "r2i-ir2i")
                             ) -> List[Finding]:
   """Issue 40's claims for the learned bit model, beyond the paper (MS-SSIM savings).
@@ -444,7 +444,7 @@ def entropy_coding_findings(table_2: Table, shared: Table, direct: Table,
     return {row["approach"]: row["savings_ms-ssim-rgb"] for row in table.rows}
 
   own, common = values(table_2), values(shared)
-  names = [f"{coder}{learned}" for coder in coders]
+  names = [f"{coder}{ENTROPY_CODINGS[-1][1]}" for coder in coders]  # the learned model's rows
   result = []
   if all(name in own for name in names):
     result.append(Finding(
