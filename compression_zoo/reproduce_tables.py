@@ -196,11 +196,22 @@ PER_IMAGE_KEYS = ("setting", "bpp", "psnr-rgb", "ms-ssim-rgb")
 # <model>-entropy-coded) and with the learned bit model (`r2i_tf.learned_entropy`,
 # <model>-learned).
 ENTROPY_CODED = ("r2i-decoding", "r2i-ir2i")
+# IR2I also coded with a first code of stage 1 alone (beyond the paper, whose first code
+# is stages 1-2; docs/ir2i_first_code.md), raw and with the learned bit model:
+# <model>-first1 and <model>-first1-learned.
+FIRST_CODE_1 = "-first1"
+FIRST_CODE_1_CODED = ("r2i-ir2i",)
 # DeepSIC's curves coded with the context-adaptive coder (`deepsic_tf.context_coding`, the
 # paper's CABAC) are named deepsic-<architecture>-context; the model's own entropy model
 # (the factorized prior) keeps deepsic-<architecture>.
 CONTEXT = "-context"
 DEEPSIC_CURVES = ("deepsic-pre", "deepsic-post", "deepsic-pre-context", "deepsic-post-context")
+
+
+def _first_code_1_curves() -> List[str]:
+  """The curves of IR2I with a one-stage first code: raw bits, then the learned model."""
+  return [f"{name}{FIRST_CODE_1}{suffix}" for name in FIRST_CODE_1_CODED
+          for suffix in ("", paper_tables.ENTROPY_CODINGS[-1][1])]
 
 
 def _per_image_figures(records: Dict[str, list]) -> Dict[str, list]:
@@ -246,7 +257,10 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
       else:
         curves[curve.name] = curve
       if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
-        for kind in ("r2i-ec", "r2i-learned"):
+        kinds = ["r2i-ec", "r2i-learned"]
+        if model.name in FIRST_CODE_1_CODED:
+          kinds += [f"r2i{FIRST_CODE_1}", f"r2i-learned{FIRST_CODE_1}"]
+        for kind in kinds:
           print(f"Kodak: {model.name} ({kind})", file=sys.stderr, flush=True)
           records = {}
           curve = evaluate_codec(f"{kind}:{path}", images, pool=pool, per_image=records)
@@ -349,6 +363,7 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
            ("r2i-ir2i", "ir2i"),
            *((f"{name}{suffix}", "") for _, suffix in paper_tables.ENTROPY_CODINGS[1:]
              for name in ENTROPY_CODED),
+           *((name, "") for name in _first_code_1_curves()),
            ("jpeg2000", "jpeg2000"), ("webp", "webp"), ("avif", ""),
            *((name, "") for name in DEEPSIC_CURVES)],
           (("ms-ssim-rgb", "rate_savings_pct"),), (0.0, 1.0), paper("table_2")),
@@ -358,12 +373,14 @@ def build_tables(args, accuracy, curves, inpainting, saturation: Dict[str, List[
       "table_2_shared": paper_tables.savings_table(
           "Table 2's entropy-coded R2I rows on the quality range they all share", curves,
           "jpeg", [(f"{name}{suffix}", "") for _, suffix in paper_tables.ENTROPY_CODINGS
-                   for name in ENTROPY_CODED],
+                   for name in ENTROPY_CODED] + [(name, "") for name in _first_code_1_curves()],
           (("ms-ssim-rgb", ""),), (0.0, 1.0), [], shared_quality=True),
       "table_2_direct": paper_tables.seed_pairs(
           "IR2I against R2I decoding, each with the same entropy coding", curves,
-          [(f"{ENTROPY_CODED[0]}{suffix}", f"{ENTROPY_CODED[1]}{suffix}")
-           for _, suffix in paper_tables.ENTROPY_CODINGS], "ms-ssim-rgb", (0.0, 1.0)),
+          [(f"{ENTROPY_CODED[0]}{suffix}", f"{ir2i}{suffix}")
+           for ir2i in (ENTROPY_CODED[1], f"{ENTROPY_CODED[1]}{FIRST_CODE_1}")
+           for _, suffix in paper_tables.ENTROPY_CODINGS],  # pairs not measured are left out
+          "ms-ssim-rgb", (0.0, 1.0)),
   }
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -53,23 +53,36 @@ def collect_codes(codec: SavedCodec, paths: Sequence[str], log_every: int = 100
   return codes
 
 
+def _image_examples(grid: np.ndarray, groups: int
+                    ) -> Iterator[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+  """One image's (context, adaptive, target) rows, a block's per stage and pass."""
+  passes = bit_contexts.channel_groups(grid.shape[-1], groups)
+  for stage in range(grid.shape[0]):
+    bits = grid[stage].reshape(-1, grid.shape[-1]).astype(np.int8)
+    stage_contexts, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0],
+                                                         groups)
+    for group, context in enumerate(stage_contexts):
+      yield context, adaptive, np.where(passes == group, bits, np.int8(-1))
+
+
 def examples(codes: Sequence[np.ndarray], groups: int
              ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
   """Context inputs (N, inputs) int8, adaptive inputs (N, bits) int8 and targets
   (N, bits) int8, one row per block, stage and pass of every image: the bits the pass
-  codes as 0/1, the others as -1 (`masked_cross_entropy` leaves them out)."""
-  contexts, adaptives, targets = [], [], []
+  codes as 0/1, the others as -1 (`masked_cross_entropy` leaves them out).
+
+  The rows are written into arrays allocated once: 1,500 images' contexts alone take
+  5 GB, and gathering them in lists to concatenate took twice that."""
+  count = sum(grid.shape[0] * grid.shape[1] * grid.shape[2] * groups for grid in codes)
+  first = next(_image_examples(codes[0], groups))
+  arrays = tuple(np.empty((count, part.shape[1]), np.int8) for part in first)
+  row = 0
   for grid in codes:
-    passes = bit_contexts.channel_groups(grid.shape[-1], groups)
-    for stage in range(grid.shape[0]):
-      bits = grid[stage].reshape(-1, grid.shape[-1]).astype(np.int8)
-      stage_contexts, adaptive = bit_contexts.stage_inputs(grid[:stage + 1], grid.shape[0],
-                                                           groups)
-      for group, context in enumerate(stage_contexts):
-        contexts.append(context)
-        adaptives.append(adaptive)
-        targets.append(np.where(passes == group, bits, np.int8(-1)))
-  return np.concatenate(contexts), np.concatenate(adaptives), np.concatenate(targets)
+    for parts in _image_examples(grid, groups):
+      for array, part in zip(arrays, parts):
+        array[row:row + len(part)] = part
+      row += len(parts[0])
+  return arrays
 
 
 class _PerBit(tf.keras.layers.Layer):
@@ -110,8 +123,18 @@ def masked_cross_entropy(targets: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
   return tf.reduce_sum(losses * coded) / tf.maximum(tf.reduce_sum(coded), 1.0)
 
 
-def _floats(context, adaptive, target):
-  return (tf.cast(context, tf.float32), tf.cast(adaptive, tf.float32)), tf.cast(target, tf.float32)
+def _batches(train_set: Tuple[np.ndarray, np.ndarray, np.ndarray], batch: int, seed: int
+             ) -> Iterator[Tuple[Tuple[np.ndarray, np.ndarray], np.ndarray]]:
+  """Float batches of the int8 rows in a fresh random order each epoch, taken from the
+  arrays as they are: a `tf.data` dataset of them would copy all of them."""
+  rng = np.random.default_rng(seed)
+  context, adaptive, target = train_set
+  while True:
+    order = rng.permutation(len(target))
+    for start in range(0, len(order) - batch + 1, batch):
+      rows = np.sort(order[start:start + batch])
+      yield ((context[rows].astype(np.float32), adaptive[rows].astype(np.float32)),
+             target[rows].astype(np.float32))
 
 
 def train(train_set: Tuple[np.ndarray, np.ndarray, np.ndarray], steps: int,
@@ -122,8 +145,12 @@ def train(train_set: Tuple[np.ndarray, np.ndarray, np.ndarray], steps: int,
   model = FloatNetwork(hidden, train_set[2].shape[1])
   schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
   model.compile(tf.keras.optimizers.Adam(schedule), masked_cross_entropy)
-  data = (tf.data.Dataset.from_tensor_slices(train_set).repeat()
-          .shuffle(16384, seed=seed).batch(batch).map(_floats))
+  batch = min(batch, len(train_set[2]))
+  signature = ((tf.TensorSpec((batch, train_set[0].shape[1]), tf.float32),
+                tf.TensorSpec((batch, train_set[1].shape[1]), tf.float32)),
+               tf.TensorSpec((batch, train_set[2].shape[1]), tf.float32))
+  data = tf.data.Dataset.from_generator(lambda: _batches(train_set, batch, seed),
+                                        output_signature=signature).prefetch(4)
   epochs = 10
   model.fit(data, steps_per_epoch=max(1, steps // epochs), epochs=epochs, verbose=2)
   return model
@@ -171,12 +198,15 @@ def main(argv: List[str] | None = None) -> int:
   parser.add_argument("--hidden", type=int, default=HIDDEN)
   parser.add_argument("--groups", type=int, default=GROUPS,
                       help="passes per row of blocks (1: a row's bits in one pass)")
+  parser.add_argument("--first-code-stages", type=int,
+                      help="IR2I: code the images with this first code (default the "
+                      "model's), as `r2i compress --first-code-stages` writes them")
   parser.add_argument("--codes", help="an .npz to keep the coded bits in (reused if present: "
                       "its first --images + --held-out images)")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   started = time.perf_counter()
   folder = codec_folder(FAMILY, args.model)
-  codec = SavedCodec(folder)
+  codec = SavedCodec(folder, first_code_stages=args.first_code_stages)
   output = Path(args.output or beside_weights(args.model, folder, FILE_NAME))
 
   wanted = args.images + args.held_out

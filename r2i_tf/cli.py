@@ -12,7 +12,8 @@ output name is optional: photo.png -> photo.r2i -> photo.png, never replacing an
 existing file unless named. IR2I models code the first code (stages 1-2) block by block
 in a scan where each block's context is decoded first: `--scan wavefront` (default; an
 anti-diagonal of blocks per network call) or `raster` (one block per call; same bytes
-and pixels, slower). `--entropy-coding` range-codes the bits with an adaptive model,
+and pixels, slower); `--first-code-stages 1` sends stage 1 alone as the first code and
+inpaints from it (beyond the paper; the file says so, decompress needs no flag). `--entropy-coding` range-codes the bits with an adaptive model,
 `--entropy-coding learned` with the model's learned bit model (`models` says which
 shipped models have one); decompress reads either from the file's header.
 
@@ -53,6 +54,10 @@ def main(argv: List[str] | None = None, prog: str = f"python -m {FAMILY.package}
                                     help="range-code the bits: alone or 'adaptive', with the "
                                     "adaptive model; 'learned', with the model's learned bit "
                                     "model; the paper's rate is without")
+  commands["compress"].add_argument("--first-code-stages", type=int,
+                                    help="IR2I: stages sent as the first code, whose "
+                                    "reconstruction is the inpainting context (default the "
+                                    "model's, 2 as in the paper; 1 codes low rates better)")
   for command in (commands["compress"], commands["decompress"]):
     command.add_argument("--scan", choices=("wavefront", "raster"), default="wavefront",
                          help="IR2I block order for the first code (same result, speed differs)")
@@ -85,7 +90,7 @@ def _run(args: argparse.Namespace, image: Optional[np.ndarray], data: Optional[b
   from compression_eval import metrics  # pylint: disable=import-outside-toplevel
   from r2i_tf import bitstream  # pylint: disable=import-outside-toplevel
   from r2i_tf.saved_codec import SavedCodec  # pylint: disable=import-outside-toplevel
-  codec = SavedCodec(folder)
+  codec = SavedCodec(folder, first_code_stages=getattr(args, "first_code_stages", None))
 
   if args.command == "compress":
     data = codec.compress(image, args.stages, entropy_coded=args.entropy_coding or False,

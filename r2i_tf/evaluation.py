@@ -4,7 +4,9 @@
 Stage k's rate is the size of the file `--stages k` would write (header included); its
 quality is that file's decoded image. The paper's nominal rate (0.125 bpp per stage)
 is the same up to the header and the padding of sizes that are not multiples of 32.
-IR2I's first point is its first code (stages 1-2): no file holds less.
+IR2I's first point is its first code (stages 1-2, the paper's): no file holds less;
+`r2i-first1:PATH` (and `r2i-learned-first1:PATH`) codes IR2I with a first code of stage 1
+alone, whose reconstruction is then the inpainting context (beyond the paper).
 `r2i-ec:PATH` is the same model with its bits range-coded with the adaptive model
 (`r2i_tf.entropy`), `r2i-learned:PATH` with its learned bit model (`r2i_tf.bit_model`):
 same images, fewer bytes, each reported as a curve of its own beside the paper's
@@ -34,10 +36,11 @@ class R2IEvalCodec:
   extension = FAMILY.extension
 
   def __init__(self, path: str, entropy_coded: Coding = False,
-               codec: Optional[SavedCodec] = None):
+               codec: Optional[SavedCodec] = None, first_code_stages: Optional[int] = None):
     """`codec`: the codec of the model at `path` already loaded (`SavedCodec.of_model`);
-    `entropy_coded`: see `serving_client.coding_name`."""
-    self.codec = codec or SavedCodec(path)
+    `entropy_coded`: see `serving_client.coding_name`; `first_code_stages`: IR2I's first
+    code when not the model's (its curve is named with `-first<k>`)."""
+    self.codec = codec or SavedCodec(path, first_code_stages=first_code_stages)
     self.entropy_coded = coding_name(entropy_coded)
     suffix, coding = _CODINGS[self.entropy_coded]
     if self.entropy_coded == "learned":
@@ -45,9 +48,12 @@ class R2IEvalCodec:
     config = self.codec.config
     run = Path(path).resolve().parent.name  # RUN/codec: named after its run folder
     name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
+    first = self.codec.first_code_stages
+    if self.codec.inpainting and first != config.first_code_stages:
+      name += f"-first{first}"
     self.name = name + suffix
     kind = (f"IR2I ({'joint' if config.variant == 'ir2i' else 'separately trained'} "
-            f"inpainting, first code of {config.first_code_stages} stages)"
+            f"inpainting, first code of {first} stage{'s' * (first > 1)})"
             if self.codec.inpainting else
             f"R2I ({config.variant} connections; 'residual' is the residual encoder)")
     self.description = (f"{kind}, {config.stages} stages of "

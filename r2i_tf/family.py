@@ -42,8 +42,10 @@ FAMILY = Family(
     load_model=lazy("r2i_tf.train:load_model"), export_codec=_export_codec, export=_export,
     model_id=lazy("r2i_tf.codec:model_id"),
     # `r2i:PATH`: the paper's uncoded bits, a point per stage; `r2i-ec:PATH`: range-coded
-    # with the adaptive model, `r2i-learned:PATH` with the learned bit model.
-    evaluation_codecs={"r2i": _evaluation_codec,
-                       "r2i-ec": functools.partial(_evaluation_codec, entropy_coded=True),
-                       "r2i-learned": functools.partial(_evaluation_codec,
-                                                        entropy_coded="learned")})
+    # with the adaptive model, `r2i-learned:PATH` with the learned bit model; `-first1`:
+    # IR2I with a first code of one stage (docs/ir2i_first_code.md).
+    evaluation_codecs={
+        f"r2i{suffix}{first_suffix}": functools.partial(
+            _evaluation_codec, entropy_coded=coding, first_code_stages=first)
+        for suffix, coding in (("", "raw"), ("-ec", "adaptive"), ("-learned", "learned"))
+        for first_suffix, first in (("", None), ("-first1", 1))})

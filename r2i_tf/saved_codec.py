@@ -11,6 +11,7 @@ bytes and pixels); the stages after the first code then decode all blocks at onc
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from pathlib import Path
@@ -42,10 +43,12 @@ class SavedCodec:
   """A loaded R2I or IR2I codec SavedModel."""
 
   def __init__(self, path: str | os.PathLike, blocks_per_call: int = BLOCKS_PER_CALL,
-               max_pixels: int = MAX_PIXELS):
+               max_pixels: int = MAX_PIXELS, first_code_stages: Optional[int] = None):
     """`blocks_per_call` bounds the networks' working memory; it changes no byte or pixel
     (each block is coded on its own). Files declaring more than `max_pixels` are refused
-    before decoding."""
+    before decoding. `first_code_stages` (IR2I): the stages whose reconstruction is the
+    inpainting context of the files this codec writes, sent together as the first code
+    (default the model's: 2, the paper's); files are decoded with the one they declare."""
     path = Path(path)
     if not (path / "saved_model.pb").is_file():
       raise UserError(f"no R2I codec SavedModel at {path} (expected {path}/saved_model.pb; "
@@ -55,26 +58,29 @@ class SavedCodec:
       info = self._module.signatures["info"](unused=tf.constant(0))
     except (KeyError, TypeError, ValueError, OSError, tf.errors.OpError) as error:
       raise UserError(f"{path} is not an R2I codec SavedModel ({type(error).__name__})") from None
-    self._start(path, info, blocks_per_call, max_pixels)
+    self._start(path, info, blocks_per_call, max_pixels, first_code_stages)
 
   @classmethod
   def of_model(cls, model: Coder, blocks_per_call: int = BLOCKS_PER_CALL,
-               max_pixels: int = MAX_PIXELS) -> "SavedCodec":
+               max_pixels: int = MAX_PIXELS, first_code_stages: Optional[int] = None
+               ) -> "SavedCodec":
     """The same codec run in this process from a model's weights, without exporting: the
     module the SavedModel would hold, called directly."""
     from r2i_tf.codec import codec_module  # pylint: disable=import-outside-toplevel
     codec = cls.__new__(cls)
     codec._module = codec_module(model)
     codec._module.trace()  # `decode` for every stage count, any number of blocks
-    codec._start(None, codec._module.info(tf.constant(0)), blocks_per_call, max_pixels)
+    codec._start(None, codec._module.info(tf.constant(0)), blocks_per_call, max_pixels,
+                 first_code_stages)
     return codec
 
   def _start(self, path: Optional[Path], info: dict, blocks_per_call: int,
-             max_pixels: int) -> None:
+             max_pixels: int, first_code_stages: Optional[int]) -> None:
     self.path = path
     self._chunk = blocks_per_call
     self.client = ServingClient({name: value.numpy() for name, value in info.items()},
-                                max_pixels, [] if path is None else [path, path.parent])
+                                max_pixels, [] if path is None else [path, path.parent],
+                                first_code_stages)
     self.config = self.client.config
     self.model_id = self.client.model_id
     self.inpainting = self.client.inpainting
@@ -92,9 +98,11 @@ class SavedCodec:
   def _inpaint(self, contexts: np.ndarray) -> np.ndarray:
     return self._run("inpaint", "inpainting", contexts)
 
-  def _decode_first(self, bits: np.ndarray, inpaintings: np.ndarray) -> np.ndarray:
-    """The first code's uint8 reconstruction from its bits (extra stages are ignored)."""
-    return self._run("decode", "images", bits[:self.first_code_stages], inpaintings)[-1]
+  def _decode_first(self, bits: np.ndarray, inpaintings: np.ndarray, stages: int
+                    ) -> np.ndarray:
+    """The uint8 reconstruction of a first code of `stages` stages from its bits (extra
+    stages are ignored)."""
+    return self._run("decode", "images", bits[:stages], inpaintings)[-1]
 
   def _encode(self, blocks: np.ndarray, rows: int, cols: int, scan_order: str) -> np.ndarray:
     """Every stage's bits (stages, N, 2, 2, C) of an image's blocks."""
@@ -106,17 +114,19 @@ class SavedCodec:
       return self._run("encode", "bits", group, inpaintings)
 
     return scan.encode_blocks(blocks, rows, cols, scan_order, self._inpaint, encode,
-                              self._decode_first)[0]
+                              functools.partial(self._decode_first,
+                                                stages=self.first_code_stages))[0]
 
   def _decode(self, bits: np.ndarray, rows: int, cols: int, scan_order: str,
-              last_only: bool = False) -> np.ndarray:
-    """Every stage's uint8 blocks (k, N, 32, 32, 3) from k stages' bits (k, N, 2, 2, C);
-    with `last_only`, the last stage's alone (1, N, 32, 32, 3), which is all a large
-    image's decompress keeps."""
+              first_code_stages: int, last_only: bool = False) -> np.ndarray:
+    """Every stage's uint8 blocks (k, N, 32, 32, 3) from k stages' bits (k, N, 2, 2, C)
+    of a file whose first code holds `first_code_stages`; with `last_only`, the last
+    stage's alone (1, N, 32, 32, 3), which is all a large image's decompress keeps."""
     inpaintings = None
     if self.inpainting:
-      inpaintings = scan.decode_inpaintings(bits[:self.first_code_stages], rows, cols,
-                                            scan_order, self._inpaint, self._decode_first)
+      inpaintings = scan.decode_inpaintings(
+          bits[:first_code_stages], rows, cols, scan_order, self._inpaint,
+          functools.partial(self._decode_first, stages=first_code_stages))
     chunks = []
     for i in range(0, bits.shape[1], self._chunk):
       extra = () if inpaintings is None else (inpaintings[i:i + self._chunk],)
@@ -161,7 +171,8 @@ class SavedCodec:
     file holds at least the whole first code, which the inpainting needs.
     """
     rows, cols = grid_shape(parsed.height, parsed.width)
-    images = self._decode(self.client.stage_bits(parsed), rows, cols, scan_order, last_only)
+    images = self._decode(self.client.stage_bits(parsed), rows, cols, scan_order,
+                          parsed.first_code_stages, last_only)
     return [from_blocks(stage, parsed.height, parsed.width) for stage in images]
 
   def decode_stages(self, data: bytes) -> List[np.ndarray]:

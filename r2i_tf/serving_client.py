@@ -48,11 +48,13 @@ class ServingClient:
   """Writes and reads the files of one R2I or IR2I model."""
 
   def __init__(self, info: Mapping[str, Any], max_pixels: int = MAX_PIXELS,
-               bit_model_folders: Sequence[Path] = ()):
+               bit_model_folders: Sequence[Path] = (), first_code_stages: Optional[int] = None):
     """`info`: the outputs of the model's `info` signature (tensors, arrays or JSON values);
     files declaring more than `max_pixels` are refused before decoding. The learned bit
     model is looked for, when first needed, in `bit_model_folders` and then in the shipped
-    models' folders: the first one trained for this coder's id."""
+    models' folders: the first one trained for this coder's id. `first_code_stages`: the
+    IR2I first code this client writes (default the model's); it reads any, from the
+    header."""
     self.max_pixels = max_pixels
     self._bit_model_folders = list(bit_model_folders)
     self._bit_model: Optional[BitModel] = None
@@ -63,7 +65,18 @@ class ServingClient:
       raise UserError(f"not the info of an R2I codec SavedModel ({error})") from None
     self.inpainting = isinstance(self.config, IR2IConfig)
     self.coder_config = self.config.coder if self.inpainting else self.config
-    self.first_code_stages = self.config.first_code_stages if self.inpainting else 1
+    self.first_code_stages = self._first_code(first_code_stages)
+
+  def _first_code(self, stages: Optional[int]) -> int:
+    """The stages of the first code this client writes: the model's (2 for IR2I, as the
+    paper's section 2.2.2) unless `stages` names another; R2I has none beyond stage 1."""
+    if stages is None:
+      return self.config.first_code_stages if self.inpainting else 1
+    if not self.inpainting and stages != 1:
+      raise UserError("only IR2I models send a first code of more than one stage")
+    if not 1 <= stages <= self.config.stages:
+      raise UserError(f"the first code must hold 1 to {self.config.stages} stages, not {stages}")
+    return stages
 
   def use_bit_model(self, model: BitModel) -> None:
     """Codes with `model` (refused unless trained for this coder)."""
@@ -135,12 +148,13 @@ class ServingClient:
   def parse(self, data: bytes) -> bitstream.Parsed:
     """Checks a file against this model (see `bitstream.parse`)."""
     parsed = bitstream.parse(data, self.model_id, self._stage_bytes)
-    if (parsed.model_stages, parsed.first_code_stages) != (self.config.stages,
-                                                           self.first_code_stages):
+    first_codes = range(1, self.config.stages + 1) if self.inpainting else (1,)
+    if (parsed.model_stages != self.config.stages
+        or parsed.first_code_stages not in first_codes):
       raise bitstream.BitstreamError(
           f"corrupt R2I file (it declares {parsed.model_stages} stages with a first code of "
-          f"{parsed.first_code_stages}, the model has {self.config.stages} and "
-          f"{self.first_code_stages})")
+          f"{parsed.first_code_stages}; the model has {self.config.stages} stages"
+          f"{'' if self.inpainting else ' and no first code beyond stage 1'})")
     check_pixel_count(parsed.height, parsed.width, what="the R2I file", limit=self.max_pixels)
     return parsed
 

@@ -73,13 +73,15 @@ def test_every_cut_of_a_deepsic_file_is_refused(fuzz_targets, name):
 
 
 @pytest.mark.parametrize("name", ["r2i", "r2i-entropy-coded", "r2i-learned", "ir2i",
-                                  "ir2i-learned"])
+                                  "ir2i-learned", "ir2i-first1-learned"])
 def test_every_cut_of_an_r2i_file_decodes_its_complete_stages_or_is_refused(
     fuzz_targets, r2i_exported, ir2i_exported, r2i_learned, ir2i_learned, name):
   codec = R2ICodec({"r2i-learned": r2i_learned, "ir2i": ir2i_exported,
-                    "ir2i-learned": ir2i_learned}.get(name, r2i_exported))
+                    "ir2i-learned": ir2i_learned, "ir2i-first1-learned": ir2i_learned
+                    }.get(name, r2i_exported),
+                   first_code_stages=1 if "first1" in name else None)
   coding = {"r2i-entropy-coded": "adaptive", "r2i-learned": "learned",
-            "ir2i-learned": "learned"}.get(name, "raw")
+            "ir2i-learned": "learned", "ir2i-first1-learned": "learned"}.get(name, "raw")
   data = codec.compress(smooth_image(40, 72), entropy_coded=coding)
   stages = codec.decode_stages(data)
   decoded_stages = []

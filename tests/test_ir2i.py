@@ -113,14 +113,17 @@ def test_raster_and_wavefront_give_identical_bytes_and_pixels_on_an_odd_size(cod
     np.testing.assert_array_equal(a, b)
 
 
-def test_decoded_stages_inpaint_from_the_decoded_first_code(codec):
-  # End to end: rebuild every context from the decoded stage-2 image, inpaint all blocks
-  # in one batch in-process, and the file's stages are the coder's output plus that.
+@pytest.mark.parametrize("first_code", [2, 1])
+def test_decoded_stages_inpaint_from_the_decoded_first_code(ir2i_exported, first_code):
+  # End to end: rebuild every context from the decoded first-code image (stage 2, the
+  # paper's, or stage 1), inpaint all blocks in one batch in-process, and the file's
+  # stages are the coder's output plus that.
+  codec = SavedCodec(ir2i_exported, first_code_stages=first_code)
   image = smooth_image(64, 96, seed=6)  # whole blocks: the decoded image is the canvas
   stages = codec.decode_stages(codec.compress(image))
   model = tiny_ir2i()
   canvas = np.zeros((96, 128, 3), np.float32)
-  canvas[32:, 32:] = 2.0 * stages[1] / 255.0 - 1.0
+  canvas[32:, 32:] = 2.0 * stages[first_code - 1] / 255.0 - 1.0
   contexts = np.stack([canvas[r * 32:r * 32 + 64, c * 32:c * 32 + 64] for r in range(2)
                        for c in range(3)])
   inpainting = model.inpaint(mask_context(tf.constant(contexts)))
@@ -158,9 +161,32 @@ def test_corrupt_and_foreign_files_are_one_line_errors(codec, r2i_exported):
   r2i_file = SavedCodec(r2i_exported).compress(image)
   with pytest.raises(bitstream.BitstreamError, match="another R2I model"):
     codec.decompress(r2i_file)
-  # A file claiming a one-stage first code (header re-signed): refused, not misdecoded.
-  parsed = bitstream.parse(bytes(data), None, None)
+  # An R2I file claiming a two-stage first code (header re-signed): refused, R2I has none.
+  parsed = bitstream.parse(r2i_file, None, None)
   relabelled = bitstream.pack(parsed.model_id, parsed.height, parsed.width,
-                              parsed.model_stages, parsed.payloads, first_code_stages=1)
+                              parsed.model_stages, parsed.payloads, first_code_stages=2)
   with pytest.raises(bitstream.BitstreamError, match="first code"):
-    codec.decompress(relabelled)
+    SavedCodec(r2i_exported).decompress(relabelled)
+  with pytest.raises(UserError, match="only IR2I"):
+    SavedCodec(r2i_exported, first_code_stages=2)
+  with pytest.raises(UserError, match="1 to 3 stages"):
+    SavedCodec(codec.path, first_code_stages=4)
+
+
+def test_a_one_stage_first_code_is_declared_and_decoded_without_being_asked(codec,
+                                                                             ir2i_exported):
+  """`first_code_stages=1`: a file that stops after stage 1 exists, the header says how
+  the inpainting context was made, and the model's default codec decodes it by that."""
+  image = smooth_image(75, 101, seed=9)
+  one = SavedCodec(ir2i_exported, first_code_stages=1)
+  data = one.compress(image)
+  assert one.parse(data).first_code_stages == 1
+  assert data != codec.compress(image)  # the context, so every stage's bits, differ
+  stages = one.decode_stages(data)
+  assert len(stages) == 3
+  for read_by in (codec, one):
+    for k in (1, 2, 3):
+      decoded = read_by.decompress(bitstream.truncate(data, k))
+      assert decoded.stages == k
+      np.testing.assert_array_equal(decoded.image, stages[k - 1])
+  assert one.compress(image, stages=1) == bitstream.truncate(data, 1)

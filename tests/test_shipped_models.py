@@ -31,11 +31,16 @@ BPP_TOLERANCE, PSNR_TOLERANCE = 0.01, 0.05
 # one image each; the others, two.
 IMAGES = {"r2i-ir2i": ("kodim01",), "r2i-ir2i-separate": ("kodim01",)}
 CODECS = [model.name for model in zoo.MODELS if model.is_codec]
-# Table 2's range-coded curves: the report's name for each (model, coding).
-ENTROPY_CODED = {f"{name}{suffix}": (name, coding) for name in reproduce_tables.ENTROPY_CODED
+# Table 2's range-coded curves: the report's name for each (model, coding, IR2I first code).
+ENTROPY_CODED = {f"{name}{suffix}": (name, coding, None)
+                 for name in reproduce_tables.ENTROPY_CODED
                  for suffix, coding in (("-entropy-coded", "adaptive"), ("-learned", "learned"))}
+# IR2I with a one-stage first code, raw and learned (beyond the paper).
+ENTROPY_CODED.update({f"{name}{reproduce_tables.FIRST_CODE_1}{suffix}": (name, coding, 1)
+                      for name in reproduce_tables.FIRST_CODE_1_CODED
+                      for suffix, coding in (("", "raw"), ("-learned", "learned"))})
 # DeepSIC's context-coded files (`deepsic_tf.context_coding`), each model's own curve.
-ENTROPY_CODED.update({f"{model.name}{reproduce_tables.CONTEXT}": (model.name, "context")
+ENTROPY_CODED.update({f"{model.name}{reproduce_tables.CONTEXT}": (model.name, "context", None)
                       for model in zoo.MODELS if model.trainer == "deepsic" and model.is_codec})
 
 
@@ -45,14 +50,15 @@ def per_image() -> dict:
 
 
 def _eval_codec(name: str):
-  name, coding = ENTROPY_CODED.get(name, (name, "raw"))
+  name, coding, first_code = ENTROPY_CODED.get(name, (name, "raw", None))
   model = zoo.by_name(name)
   folder = MODELS / name
   loaded = zoo.load(folder, model.trainer)
   if model.trainer == "deepsic":
     return DeepSICEvalCodec(str(folder / "codec"), codec=DeepSICCodec.of_model(loaded),
                             context_coded=coding == "context")
-  return R2IEvalCodec(str(folder / "codec"), codec=R2ICodec.of_model(loaded),
+  return R2IEvalCodec(str(folder / "codec"),
+                      codec=R2ICodec.of_model(loaded, first_code_stages=first_code),
                       entropy_coded=coding)
 
 
