@@ -228,9 +228,11 @@ def _r2i_declared(data: bytes) -> Optional[Tuple[int, int]]:
   return struct.unpack_from(">HH", data, 9) if len(data) >= 13 else None
 
 
-def r2i_target(codec_path: Path, name: str, entropy_coded: bool | str = False) -> Target:
-  """`entropy_coded`: True (adaptive) or "learned" (a bit_model.npz beside the codec)."""
-  codec = R2ICodec(codec_path, max_pixels=MAX_PIXELS)
+def r2i_target(codec_path: Path, name: str, entropy_coded: bool | str = False,
+               first_code_stages: int | None = None) -> Target:
+  """`entropy_coded`: True (adaptive) or "learned" (a bit_model.npz beside the codec);
+  `first_code_stages`: the IR2I first code the valid files are written with."""
+  codec = R2ICodec(codec_path, max_pixels=MAX_PIXELS, first_code_stages=first_code_stages)
   valid = tuple(codec.compress(smooth_image(*shape, seed=seed), entropy_coded=entropy_coded)
                 for seed, shape in enumerate([(1, 1), (40, 72)]))
 

@@ -54,6 +54,8 @@ def targets(folder: Path) -> List[Target]:
           r2i_target(folder / "r2i", "r2i-learned", entropy_coded="learned"),
           r2i_target(folder / "ir2i", "ir2i"),
           r2i_target(folder / "ir2i", "ir2i-learned", entropy_coded="learned"),
+          r2i_target(folder / "ir2i", "ir2i-first1-learned", entropy_coded="learned",
+                     first_code_stages=1),
           image_target(folder / "images")]
 
 

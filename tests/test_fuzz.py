@@ -35,6 +35,8 @@ def fuzz_targets(exported, hyperprior_exported, context_exported, r2i_exported, 
              r2i_target(r2i_learned, "r2i-learned", entropy_coded="learned"),
              r2i_target(ir2i_exported, "ir2i"),
              r2i_target(ir2i_learned, "ir2i-learned", entropy_coded="learned"),
+             r2i_target(ir2i_learned, "ir2i-first1-learned", entropy_coded="learned",
+                        first_code_stages=1),
              image_target(tmp_path_factory.mktemp("fuzz_images"))]
   return {target.name: target for target in targets}
 
@@ -42,7 +44,7 @@ def fuzz_targets(exported, hyperprior_exported, context_exported, r2i_exported, 
 @pytest.mark.parametrize("name", ["deepsic-pre", "deepsic-post", "deepsic-hyperprior",
                                   "deepsic-context", "r2i",
                                   "r2i-entropy-coded", "r2i-learned", "ir2i", "ir2i-learned",
-                                  "images"])
+                                  "ir2i-first1-learned", "images"])
 def test_mutated_inputs_decode_or_are_refused_in_one_line(fuzz_targets, name):
   target = fuzz_targets[name]
 
