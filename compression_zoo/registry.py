@@ -4,8 +4,9 @@ A spec is `jpeg` (and the other classic codecs), a shipped codec's name
 (`deepsic-post-q2`, `r2i-decoding`: its codec exported once into the cache), or
 `KIND:MODEL` for a family's codec of another kind (`deepsic:RUN/codec`, `r2i:...`,
 `r2i-ec:...` for R2I's bits range-coded with the adaptive model, `r2i-learned:...` with
-the model's learned bit model), where MODEL is a codec folder or a shipped name. Factories load their codec when called, so naming the classic codecs never
-imports TensorFlow models.
+the model's learned bit model, `r2i-first1:...` and `r2i-learned-first1:...` for IR2I with
+a first code of stage 1), where MODEL is a codec folder or a shipped name. Factories load
+their codec when called, so naming the classic codecs never imports TensorFlow models.
 """
 from __future__ import annotations
 

@@ -13,9 +13,10 @@ existing file unless named. IR2I models code the first code (stages 1-2) block b
 in a scan where each block's context is decoded first: `--scan wavefront` (default; an
 anti-diagonal of blocks per network call) or `raster` (one block per call; same bytes
 and pixels, slower); `--first-code-stages 1` sends stage 1 alone as the first code and
-inpaints from it (beyond the paper; the file says so, decompress needs no flag). `--entropy-coding` range-codes the bits with an adaptive model,
-`--entropy-coding learned` with the model's learned bit model (`models` says which
-shipped models have one); decompress reads either from the file's header.
+inpaints from it (beyond the paper; the file says so, decompress needs no flag).
+`--entropy-coding` range-codes the bits with an adaptive model, `--entropy-coding
+learned` with the model's learned bit model (`models` says which shipped models have
+one); decompress reads either from the file's header.
 
 Compress prints the file's bpp after each stage (real bytes, header included) and the
 PSNR / MS-SSIM each stage reaches; decompress writes the image of the last complete

@@ -68,6 +68,8 @@ def test_cli_errors_are_one_line(r2i_exported, r2i_foreign, tmp_path):
       (("compress", str(tmp_path / "ok.png"), str(tmp_path / "no" / "o.r2i")), "does not exist"),
       (("compress", "--stages", "9", str(tmp_path / "ok.png"), str(tmp_path / "o.r2i")),
        "between 1 and 3"),
+      (("compress", "--first-code-stages", "2", str(tmp_path / "ok.png"),
+        str(tmp_path / "o.r2i")), "only IR2I models"),
   ]
   for args, message in cases:
     _one_line_error(_run("-m", "r2i_tf", args[0], "--model", model, *args[1:]), message)
@@ -112,6 +114,15 @@ def test_ir2i_cli_scans_give_the_same_file_and_list_stages_from_the_first_code(
   _one_line_error(_run("-m", "r2i_tf", "compress", "--model", model, "--stages", "1",
                        str(tmp_path / "photo.png"), str(tmp_path / "one.r2i")), "between 2 and 3")
   assert not (tmp_path / "one.r2i").exists()
+  # A one-stage first code: a stage-1 file, decoded from the header without the flag.
+  result = _run("-m", "r2i_tf", "compress", "--model", model, "--first-code-stages", "1",
+                "--stages", "1", str(tmp_path / "photo.png"), str(tmp_path / "one.r2i"))
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert [line.split(":")[0].strip() for line in result.stdout.splitlines()
+          if "stage " in line] == ["stage 1"]
+  decoded = _run("-m", "r2i_tf", "decompress", "--model", model, str(tmp_path / "one.r2i"),
+                 str(tmp_path / "one.png"))
+  assert decoded.returncode == 0 and "stage 1 of 1" in decoded.stdout, decoded.stdout
 
 
 def test_kodak_evaluation_of_ir2i_starts_at_the_first_code(tmp_path, kodak_dir, ir2i_exported):
