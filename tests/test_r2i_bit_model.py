@@ -90,15 +90,20 @@ def test_learned_files_decode_exactly_and_after_every_cut(request, fixture):
                                   codec.decompress(bitstream.truncate(raw, stages)).image)
 
 
-def test_learned_files_decode_alike_in_a_fresh_one_thread_process(r2i_learned, tmp_path):
+@pytest.mark.parametrize("coder", ["r2i", "ir2i-first1"])
+def test_learned_files_decode_alike_in_a_fresh_one_thread_process(r2i_learned, ir2i_learned,
+                                                                  tmp_path, coder):
+  """R2I's learned files, and IR2I's written with a first code of stage 1 (read from the
+  header by a decompress given no flag)."""
   image = smooth_image(96, 130, seed=3)
   Image.fromarray(image).save(tmp_path / "photo.png")
-  codec = SavedCodec(r2i_learned)
+  folder = r2i_learned if coder == "r2i" else ir2i_learned
+  codec = SavedCodec(folder, first_code_stages=None if coder == "r2i" else 1)
   (tmp_path / "photo.r2i").write_bytes(codec.compress(image, entropy_coded="learned"))
   environment = dict(os.environ, TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
                      OMP_NUM_THREADS="1")
   result = subprocess.run([sys.executable, "-m", "r2i_tf", "decompress", "--model",
-                           str(r2i_learned), str(tmp_path / "photo.r2i"),
+                           str(folder), str(tmp_path / "photo.r2i"),
                            str(tmp_path / "out.png")], capture_output=True, text=True,
                           timeout=300, cwd=REPO_ROOT, env=environment)
   assert result.returncode == 0, result.stderr[-2000:]
