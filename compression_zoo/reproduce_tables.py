@@ -37,6 +37,7 @@ from compression_eval.errors import ArgumentParser, UserError, run_cli  # pylint
 from compression_eval.fileio import atomic_write_text, ensure_dir  # pylint: disable=wrong-import-position
 from compression_eval.locations import REPO, SHARED  # pylint: disable=wrong-import-position
 from compression_zoo import figures, paper_tables, zoo  # pylint: disable=wrong-import-position
+from r2i_tf.config import first_code_suffix  # pylint: disable=wrong-import-position
 
 ANCHORS = SHARED / "anchors" / "paper_tables"
 BASELINES = ("jpeg", "jpeg2000", "webp", "avif")
@@ -199,7 +200,7 @@ ENTROPY_CODED = ("r2i-decoding", "r2i-ir2i")
 # IR2I also coded with a first code of stage 1 alone (beyond the paper, whose first code
 # is stages 1-2; docs/ir2i_first_code.md), raw and with the learned bit model:
 # <model>-first1 and <model>-first1-learned.
-FIRST_CODE_1 = "-first1"
+FIRST_CODE_1 = first_code_suffix(1)
 FIRST_CODE_1_CODED = ("r2i-ir2i",)
 # DeepSIC's curves coded with the context-adaptive coder (`deepsic_tf.context_coding`, the
 # paper's CABAC) are named deepsic-<architecture>-context; the model's own entropy model

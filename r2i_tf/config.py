@@ -95,6 +95,12 @@ class InpainterConfig:
     return cls(**json.loads(text)["inpainter"])
 
 
+def first_code_suffix(stages: int) -> str:
+  """The suffix of an IR2I curve or evaluation spec coded with a first code of `stages`
+  stages other than its model's (`r2i-learned-first1:`, r2i-ir2i-first1-learned)."""
+  return f"-first{stages}"
+
+
 @dataclasses.dataclass(frozen=True)
 class IR2IConfig:
   """An R2I coder of inpainting residuals (paper 2, section 2.2.2).

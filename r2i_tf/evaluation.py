@@ -22,6 +22,7 @@ import numpy as np
 
 from compression_eval.codecs import Roundtrip
 from r2i_tf import bitstream
+from r2i_tf.config import first_code_suffix
 from r2i_tf.family import FAMILY
 from r2i_tf.saved_codec import SavedCodec
 from r2i_tf.serving_client import Coding, coding_name
@@ -50,7 +51,7 @@ class R2IEvalCodec:
     name = run if run.startswith(f"r2i-{config.variant}") else f"r2i-{config.variant}-{run}"
     first = self.codec.first_code_stages
     if self.codec.inpainting and first != config.first_code_stages:
-      name += f"-first{first}"
+      name += first_code_suffix(first)
     self.name = name + suffix
     kind = (f"IR2I ({'joint' if config.variant == 'ir2i' else 'separately trained'} "
             f"inpainting, first code of {first} stage{'s' * (first > 1)})"

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from compression_eval.family import Family, lazy
 from r2i_tf.bitstream import MAGIC
-from r2i_tf.config import InpainterConfig, coder_config_from_json
+from r2i_tf.config import InpainterConfig, coder_config_from_json, first_code_suffix
 from r2i_tf.presets import PRESETS
 
 _export_codec = lazy("r2i_tf.codec:export")
@@ -45,7 +45,7 @@ FAMILY = Family(
     # with the adaptive model, `r2i-learned:PATH` with the learned bit model; `-first1`:
     # IR2I with a first code of one stage (docs/ir2i_first_code.md).
     evaluation_codecs={
-        f"r2i{suffix}{first_suffix}": functools.partial(
+        f"r2i{suffix}{first_code_suffix(first) if first else ''}": functools.partial(
             _evaluation_codec, entropy_coded=coding, first_code_stages=first)
         for suffix, coding in (("", "raw"), ("-ec", "adaptive"), ("-learned", "learned"))
-        for first_suffix, first in (("", None), ("-first1", 1))})
+        for first in (None, 1)})

@@ -74,9 +74,14 @@ class ServingClient:
       return self.config.first_code_stages if self.inpainting else 1
     if not self.inpainting and stages != 1:
       raise UserError("only IR2I models send a first code of more than one stage")
-    if not 1 <= stages <= self.config.stages:
+    if stages not in self._first_codes:
       raise UserError(f"the first code must hold 1 to {self.config.stages} stages, not {stages}")
     return stages
+
+  @property
+  def _first_codes(self) -> Sequence[int]:
+    """The first codes a file of this model may declare: any stage count for IR2I."""
+    return range(1, self.config.stages + 1) if self.inpainting else (1,)
 
   def use_bit_model(self, model: BitModel) -> None:
     """Codes with `model` (refused unless trained for this coder)."""
@@ -148,9 +153,8 @@ class ServingClient:
   def parse(self, data: bytes) -> bitstream.Parsed:
     """Checks a file against this model (see `bitstream.parse`)."""
     parsed = bitstream.parse(data, self.model_id, self._stage_bytes)
-    first_codes = range(1, self.config.stages + 1) if self.inpainting else (1,)
     if (parsed.model_stages != self.config.stages
-        or parsed.first_code_stages not in first_codes):
+        or parsed.first_code_stages not in self._first_codes):
       raise bitstream.BitstreamError(
           f"corrupt R2I file (it declares {parsed.model_stages} stages with a first code of "
           f"{parsed.first_code_stages}; the model has {self.config.stages} stages"
