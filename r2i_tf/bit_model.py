@@ -6,19 +6,23 @@ the stage decodes to garbage. Float networks do not give that (the order of a su
 changes its rounding), so the network is trained in float (`r2i_tf.bit_model_train`)
 and shipped as integers:
 
-  hidden = max(x @ W1 + b1, 0) // 2^shift, capped at ACTIVATION_MAX
+  hidden = max(x @ W1 + b1, 0)
   logit  = hidden @ W2 + b2 + w_adaptive * a
   index  = the number of thresholds <= logit
 
 where x are a block's int8 context inputs (earlier stages, the rows above, the passes
 before in its own row) and a its adaptive inputs, one per bit (`r2i_tf.bit_contexts`),
-W1 and W2 int8-range weights, w_adaptive a weight per bit, and the thresholds the logits
-of the probability bins' edges k / BINS on the integer logit's scale, so that the index
-is floor(BINS * P(one)) of the float network up to its quantisation. The matmuls run as
-float32 BLAS on integer values: every partial sum is an integer below 2^24, which
-float32 holds exactly whatever the order of summation, and `BitModel` refuses weights
-for which that bound could fail. `reference_indexes` computes the same in int64 numpy,
-the definition the tests hold the fast path to.
+W1 and W2 int16 weights, w_adaptive a weight per bit, and the thresholds the logits of
+the probability bins' edges k / BINS on the integer logit's scale, so that the index is
+floor(BINS * P(one)) of the float network up to its quantisation. The matmuls run as
+BLAS on integer values held in floats, exact whatever the order of summation: the first
+layer in float32, whose every partial sum `BitModel` bounds below 2^24, the second in
+float64, whose sums stay below 2^53. `reference_indexes` computes the same in int64
+numpy, the definition the tests hold the fast path to.
+
+int16, not int8: a trained W1 has a few large weights and thousands of small ones; with
+one int8 scale per matrix 98 % of a 512-unit W1 rounded to -2..2, which cost 1.5 % of
+the rate against the float network (docs/r2i_bit_model.md).
 """
 from __future__ import annotations
 
@@ -35,9 +39,9 @@ from r2i_tf import bit_contexts
 from r2i_tf.entropy import BINS
 
 FILE_NAME = "bit_model.npz"
-WEIGHT_MAX = 127
-ACTIVATION_MAX = 1023
-EXACT = 2**24  # float32 holds every integer of smaller magnitude
+WEIGHT_MAX = 2**15 - 1  # int16
+EXACT = 2**24  # float32 holds every integer of smaller magnitude (the first layer)
+EXACT_SECOND = 2**53  # and float64 (the second)
 ADAPTIVE_SCALE = 32.0  # the float network sees the adaptive inputs divided by this
 _SMALL = 2**16  # multiply-adds up to which `_exact_matmul` does without BLAS
 _ARRAYS = ("w_earlier", "w_above", "w_group", "b1", "w2", "b2", "w_adaptive", "thresholds")
@@ -50,9 +54,8 @@ class BitModel:
   w_earlier (earlier_size, hidden), w_above (above_size, hidden) and w_group
   (group_size, hidden): W1's rows for the three kinds of context inputs; b1 (hidden,);
   w2 (hidden, bits); b2 (bits,); w_adaptive (bits,): the weight of each bit's adaptive
-  input on its logit; thresholds (BINS - 1,) increasing; shift: the hidden layer's
-  rescaling; stages: the coder's stage count; groups: the passes a row of blocks is
-  coded in; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was trained
+  input on its logit; thresholds (BINS - 1,) increasing; stages: the coder's stage
+  count; groups: the passes a row of blocks is coded in; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was trained
   for, whose files it may code.
   """
   w_earlier: np.ndarray
@@ -63,7 +66,6 @@ class BitModel:
   b2: np.ndarray
   w_adaptive: np.ndarray
   thresholds: np.ndarray
-  shift: int
   stages: int
   groups: int
   model_ids: tuple
@@ -76,13 +78,14 @@ class BitModel:
         and bits % 4 == 0 and 1 <= self.groups and (bits // 4) % self.groups == 0
         and self.w_group.shape == (bit_contexts.group_size(bits, self.groups), hidden)
         and self.b1.shape == (hidden,) and self.b2.shape == self.w_adaptive.shape == (bits,)
-        and self.thresholds.shape == (BINS - 1,) and 0 <= self.shift < 32)
+        and self.thresholds.shape == (BINS - 1,))
     weights = (self.w_earlier, self.w_above, self.w_group, self.w2)
     if not (shapes_fit and all(np.abs(w).max(initial=0) <= WEIGHT_MAX for w in weights)
             and np.all(np.diff(self.thresholds) >= 0)):
       raise UserError("not a valid R2I bit model (inconsistent tables)")
-    first = sum(np.abs(w).sum(0, dtype=np.int64) for w in weights[:3])
-    if first.max() >= EXACT or ACTIVATION_MAX * np.abs(self.w2).sum(0).max() >= EXACT:
+    first = sum(np.abs(w).sum(0, dtype=np.int64) for w in weights[:3]) + np.abs(self.b1)
+    if (first.max() >= EXACT
+        or float(first.max()) * np.abs(self.w2).sum(0, dtype=np.int64).max() >= EXACT_SECOND):
       raise UserError("not a valid R2I bit model (its sums could exceed float32's integers)")
 
   @property
@@ -91,39 +94,38 @@ class BitModel:
 
   @classmethod
   def quantise(cls, weights: Sequence[np.ndarray], stages: int, groups: int,
-               model_ids: Iterable[int], calibration: np.ndarray) -> "BitModel":
+               model_ids: Iterable[int]) -> "BitModel":
     """The integer model of a float network's [W1, b1, W2, b2, w_adaptive] (whose
     adaptive inputs are the integer ones / ADAPTIVE_SCALE).
 
     W1 and W2 are scaled by the largest powers of two that keep them within
-    WEIGHT_MAX; the hidden layer's shift makes the largest activation on `calibration`
-    (context inputs) fit ACTIVATION_MAX. A logit of the integer model is the float
-    logit times `scale`, so the bins' edges are the float edges times `scale`.
+    WEIGHT_MAX and every first-layer sum below EXACT (the context inputs are -1, 0 or
+    1, so a column's sum of |W1| and |b1| bounds it). A logit of the integer model is
+    the float logit times the product of the scales, so the bins' edges are the float
+    edges times it.
     """
     w1, b1, w2, b2, adaptive = (np.asarray(w, np.float64) for w in weights)
-    s1 = 2.0 ** np.floor(np.log2(WEIGHT_MAX / np.abs(w1).max()))
+    column_sums = np.abs(w1).sum(0) + np.abs(b1)
+    s1 = 2.0 ** np.floor(min(np.log2(WEIGHT_MAX / np.abs(w1).max()),
+                             np.log2((EXACT - 1) / column_sums.max()) - 1))
     s2 = 2.0 ** np.floor(np.log2(WEIGHT_MAX / np.abs(w2).max()))
-    w1q = np.round(w1 * s1).astype(np.int8)
-    b1q = np.round(b1 * s1).astype(np.int64)
-    peak = np.maximum(calibration.astype(np.int64) @ w1q.astype(np.int64) + b1q, 0).max()
-    shift = max(0, int(np.ceil(np.log2(max(peak, 1) / ACTIVATION_MAX))))
-    scale = s1 * s2 / 2.0**shift
+    scale = s1 * s2
     edges = np.arange(1, BINS) / BINS
+    w1q = np.round(w1 * s1).astype(np.int16)
     earlier = bit_contexts.earlier_size(w2.shape[1], stages)
     above = earlier + bit_contexts.above_size(w2.shape[1])
     return cls(w_earlier=w1q[:earlier], w_above=w1q[earlier:above], w_group=w1q[above:],
-               b1=b1q, w2=np.round(w2 * s2).astype(np.int8),
+               b1=np.round(b1 * s1).astype(np.int64), w2=np.round(w2 * s2).astype(np.int16),
                b2=np.round(b2 * scale).astype(np.int64),
                w_adaptive=np.round(adaptive * scale / ADAPTIVE_SCALE).astype(np.int64),
                thresholds=np.ceil(np.log(edges / (1 - edges)) * scale).astype(np.int64),
-               shift=shift, stages=stages, groups=groups,
-               model_ids=tuple(int(i) for i in model_ids))
+               stages=stages, groups=groups, model_ids=tuple(int(i) for i in model_ids))
 
   @functools.cached_property
   def _floats(self) -> Tuple[np.ndarray, ...]:
-    """w_earlier, w_above, w_group and w2 as float32, for `_exact_matmul`."""
-    return tuple(w.astype(np.float32)
-                 for w in (self.w_earlier, self.w_above, self.w_group, self.w2))
+    """w_earlier, w_above and w_group as float32 and w2 as float64, for `_exact_matmul`."""
+    return (*(w.astype(np.float32) for w in (self.w_earlier, self.w_above, self.w_group)),
+            self.w2.astype(np.float64))
 
   @functools.cached_property
   def pass_bits(self) -> Tuple[np.ndarray, ...]:
@@ -147,7 +149,7 @@ class BitModel:
            columns: slice | np.ndarray = slice(None)) -> np.ndarray:
     """CDF indexes (N, len(columns)) int32 of the bits at `columns` from the first
     layer's sums (N, hidden) and the adaptive inputs (N or 1, bits)."""
-    hidden = np.minimum(np.maximum(first, 0) >> self.shift, ACTIVATION_MAX)
+    hidden = np.maximum(first, 0)
     logits = (_exact_matmul(hidden, self._floats[3][:, columns]) + self.b2[columns]
               + self.w_adaptive[columns] * adaptive[..., columns])
     return np.searchsorted(self.thresholds, logits, side="right").astype(np.int32)
@@ -165,7 +167,7 @@ class BitModel:
     """`indexes` in int64 arithmetic alone: the definition, slow."""
     w1 = np.concatenate([self.w_earlier, self.w_above, self.w_group]).astype(np.int64)
     first = context.astype(np.int64) @ w1 + self.b1
-    hidden = np.minimum(np.maximum(first, 0) // 2**self.shift, ACTIVATION_MAX)
+    hidden = np.maximum(first, 0)
     logits = (hidden @ self.w2.astype(np.int64) + self.b2
               + self.w_adaptive * adaptive.astype(np.int64))
     return (logits[..., np.newaxis] >= self.thresholds).sum(-1).astype(np.int32)
@@ -178,34 +180,35 @@ class BitModel:
 
   def save(self, path: str | Path) -> None:
     write_arrays(path, {**{name: getattr(self, name) for name in _ARRAYS},
-                        "shift": np.int64(self.shift), "stages": np.int64(self.stages),
+                        "stages": np.int64(self.stages),
                         "groups": np.int64(self.groups),
                         "model_ids": np.array(self.model_ids, np.int64)})
 
   @classmethod
   def load(cls, path: str | Path) -> "BitModel":
     """The model in a bit_model.npz, or a one-line `UserError`."""
-    stored = read_arrays(path, (*_ARRAYS, "shift", "stages", "groups", "model_ids"),
+    stored = read_arrays(path, (*_ARRAYS, "stages", "groups", "model_ids"),
                          "an R2I bit model")
     arrays = {name: stored[name] for name in _ARRAYS}
     try:
-      scalars = {name: int(stored[name]) for name in ("shift", "stages", "groups")}
+      scalars = {name: int(stored[name]) for name in ("stages", "groups")}
       model_ids = tuple(int(i) for i in stored["model_ids"].reshape(-1))
     except (TypeError, ValueError):
       raise UserError(f"{path} is not an R2I bit model (wrong scalars)") from None
-    integer = {"w_earlier", "w_above", "w_group", "w2"}  # int8; the others int64
-    if any(arrays[name].dtype != (np.int8 if name in integer else np.int64) for name in arrays):
+    integer = {"w_earlier", "w_above", "w_group", "w2"}  # int16; the others int64
+    if any(arrays[name].dtype != (np.int16 if name in integer else np.int64) for name in arrays):
       raise UserError(f"{path} is not an R2I bit model (wrong table types)")
     return cls(**arrays, **scalars, model_ids=model_ids)
 
 
 def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
-  """inputs @ weights (float32 holding integers) as int64: exact while every sum stays
-  below 2^24 in magnitude, which `BitModel` checks for its tables, so the order of the
-  sums (BLAS kernels, threads) does not matter. Small products go through einsum's
-  single-threaded loop: on a busy machine a multi-threaded BLAS call waits milliseconds
-  for its threads, which thin images' decoders would pay thousands of times."""
-  inputs = inputs.astype(np.float32)
+  """inputs @ weights (float32 or float64 holding integers) as int64: exact while every
+  sum stays below 2^24 (float32) or 2^53 (float64) in magnitude, which `BitModel`
+  checks for its tables, so the order of the sums (BLAS kernels, threads) does not
+  matter. Small products go through einsum's single-threaded loop: on a busy machine a
+  multi-threaded BLAS call waits milliseconds for its threads, which thin images'
+  decoders would pay thousands of times."""
+  inputs = inputs.astype(weights.dtype)
   if inputs.size * weights.shape[1] <= _SMALL:
     return np.einsum("nk,kh->nh", inputs, weights, optimize=False).astype(np.int64)
   return (inputs @ weights).astype(np.int64)

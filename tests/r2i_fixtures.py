@@ -70,8 +70,7 @@ def tiny_bit_model(codec_path: Path, seed: int = 0, groups: int = 2):
   rng = np.random.default_rng(seed)
   weights = [rng.normal(0, 0.1, (inputs, 16)), rng.normal(0, 0.1, 16),
              rng.normal(0, 1.0, (16, bits)), rng.normal(0, 0.5, bits), rng.normal(1, 0.2, bits)]
-  calibration = rng.integers(-1, 2, (256, inputs)).astype(np.int8)
-  return BitModel.quantise(weights, stages, groups, [client.model_id], calibration)
+  return BitModel.quantise(weights, stages, groups, [client.model_id])
 
 
 def _with_bit_model(codec_path: Path, folder: Path) -> Path:

@@ -51,7 +51,7 @@ def test_masked_cross_entropy_leaves_out_other_passes_bits():
 def test_trained_model_learns_and_quantises_at_the_float_rate():
   train_set, held = examples(_codes(1, 30), 4), examples(_codes(2, 2), 4)
   network = train(train_set, steps=1500, hidden=16)
-  model = BitModel.quantise(network.tables(), 4, 4, [7], calibration=train_set[0])
+  model = BitModel.quantise(network.tables(), 4, 4, [7])
   coded = np.count_nonzero(held[2] >= 0)
   learned, quantised = float_bits(network, *held) / coded, integer_bits(model, *held) / coded
   # A quarter of the bits (the first pass) are coin flips, the rest copies of them: 0.25
