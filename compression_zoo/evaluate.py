@@ -11,7 +11,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.pool
 import os
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -49,8 +49,28 @@ def worker_pool(jobs: int) -> multiprocessing.pool.Pool:
   rather than once per codec, and lets other work (exports) run in the same workers.
   """
   threads = max(1, (os.cpu_count() or 1) // jobs)
-  return multiprocessing.get_context("spawn").Pool(jobs, initializer=_start_worker,
-                                                   initargs=(threads,))
+  with _blas_threads(threads):
+    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_start_worker,
+                                                     initargs=(threads,))
+
+
+@contextlib.contextmanager
+def _blas_threads(threads: int) -> Iterator[None]:
+  """Processes spawned inside give numpy's BLAS `threads` threads: it reads the count when
+  numpy loads, before a worker's initializer runs, and `jobs` workers each spinning a
+  thread per core made the learned bit model's many small products 1.5x slower
+  (docs/r2i_bit_model.md, Timing)."""
+  names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+  saved = {name: os.environ.get(name) for name in names}
+  os.environ.update({name: os.environ.get(name, str(threads)) for name in names})
+  try:
+    yield
+  finally:
+    for name, value in saved.items():
+      if value is None:
+        os.environ.pop(name)
+      else:
+        os.environ[name] = value
 
 
 def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,

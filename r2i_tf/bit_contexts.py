@@ -92,6 +92,18 @@ def earlier_inputs(earlier: np.ndarray, stages: int) -> np.ndarray:
   return np.concatenate([own, neighbours, one_hot], axis=-1).reshape(rows * cols, -1)
 
 
+def earlier_known(bits: int, stage: int) -> Tuple[slice, ...]:
+  """The runs of `earlier_inputs` columns that carry bits when `stage` stages are
+  decoded: the block's own last min(LAGS, stage) stages and, from the second stage on,
+  its neighbours'. The others are 0 but the stage's one-hot, so the coder skips them."""
+  own, neighbours = min(LAGS, stage) * bits, (LAGS + len(NEIGHBOURS)) * bits
+  if not stage:
+    return ()
+  if own == LAGS * bits:
+    return (slice(0, neighbours),)
+  return slice(0, own), slice(LAGS * bits, neighbours)
+
+
 def earlier_rows(earlier: np.ndarray, top: int, bottom: int, stages: int) -> np.ndarray:
   """`earlier_inputs` of rows top to bottom - 1 ((bottom - top) * cols, earlier_size),
   from those rows and their neighbours alone: the coder works a band of rows at a time,
@@ -111,6 +123,22 @@ def above_inputs(current: np.ndarray) -> np.ndarray:
 def above_row(current: np.ndarray, row: int) -> np.ndarray:
   """`above_inputs` of one row (cols, above_size), from the rows above it alone."""
   return above_inputs(current[max(row - 1, 0):row + 1])[-1]
+
+
+def group_new_columns(bits: int, groups: int, group: int) -> np.ndarray:
+  """The columns of `group_inputs` whose bits pass `group` knows and pass group - 1 did
+  not: pass group - 1's channels of the block and of its left and right neighbours
+  (none for the first pass). The coder adds each pass's new inputs alone."""
+  new = np.tile(channel_groups(bits, groups) == group - 1, 3)
+  return np.flatnonzero(new)
+
+
+def group_new_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:
+  """`group_inputs` of pass `group` at its `group_new_columns` (cols, 3 * bits / groups),
+  built from those bits of the row (cols, bits) alone."""
+  signs = _signs(row_bits[:, channel_groups(row_bits.shape[-1], groups) == group - 1])
+  padded = np.pad(signs, ((1, 1), (0, 0)))
+  return np.concatenate([signs, padded[:-2], padded[2:]], axis=-1)
 
 
 def group_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterable, Sequence, Tuple
 
 import numpy as np
+import tensorflow as tf
 
 from compression_eval.errors import UserError
 from compression_eval.fileio import read_arrays, write_arrays
@@ -133,9 +134,17 @@ class BitModel:
     groups = bit_contexts.channel_groups(self.bits, self.groups)
     return tuple(np.flatnonzero(groups == group) for group in range(self.groups))
 
-  def earlier_part(self, inputs: np.ndarray) -> np.ndarray:
-    """x @ W1 + b1 (N, hidden) int64 over the earlier-stage inputs (N, earlier_size)."""
-    return _exact_matmul(inputs, self._floats[0]) + self.b1
+  def earlier_part(self, inputs: np.ndarray, stage: int | None = None) -> np.ndarray:
+    """x @ W1 + b1 (N, hidden) int64 over the earlier-stage inputs (N, earlier_size);
+    given the number of earlier stages, over the columns that can be non-zero alone
+    (`bit_contexts.earlier_known`): the first stage's inputs are its one-hot."""
+    if stage is None:
+      return _exact_matmul(inputs, self._floats[0]) + self.b1
+    one_hot = self.w_earlier[self.w_earlier.shape[0] - self.stages + stage]
+    first = self.b1 + one_hot
+    for columns in bit_contexts.earlier_known(self.bits, stage):
+      first = first + _exact_matmul(inputs[:, columns], self._floats[0][columns])
+    return np.broadcast_to(first, (len(inputs), len(self.b1)))
 
   def above_part(self, inputs: np.ndarray) -> np.ndarray:
     """x @ W1 (N, hidden) int64 over the above-row inputs (N, above_size)."""
@@ -145,13 +154,43 @@ class BitModel:
     """x @ W1 (N, hidden) int64 over a pass's inputs (N, group_size)."""
     return _exact_matmul(inputs, self._floats[2])
 
-  def bins(self, first: np.ndarray, adaptive: np.ndarray,
-           columns: slice | np.ndarray = slice(None)) -> np.ndarray:
-    """CDF indexes (N, len(columns)) int32 of the bits at `columns` from the first
-    layer's sums (N, hidden) and the adaptive inputs (N or 1, bits)."""
-    hidden = np.maximum(first, 0)
-    logits = (_exact_matmul(hidden, self._floats[3][:, columns]) + self.b2[columns]
-              + self.w_adaptive[columns] * adaptive[..., columns])
+  @functools.cached_property
+  def _pass_changes(self) -> Tuple[Tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+    """Per pass: `bit_contexts.group_new_columns`, their W1 rows as float32, and the
+    change of the pass one-hot's W1 row from the pass before."""
+    bits, one_hot = self.bits, self.w_group[3 * self.bits:].astype(np.int64)
+    changes = []
+    for group in range(self.groups):
+      columns = bit_contexts.group_new_columns(bits, self.groups, group)
+      changes.append((columns, self._floats[2][columns],
+                      one_hot[group] - (one_hot[group - 1] if group else 0)))
+    return tuple(changes)
+
+  def group_change(self, row_bits: np.ndarray, group: int) -> np.ndarray:
+    """`group_part` of pass `group`'s inputs over a row (cols, hidden) less that of pass
+    group - 1's (nothing before the first pass), from the row's current-stage bits
+    (cols, bits), of which earlier passes' are used: a pass's inputs are the pass
+    before's and one more slice of channels, so the coder adds that slice alone, a
+    quarter of the products of `group_part` at four passes (docs/r2i_bit_model.md,
+    Timing)."""
+    _, weights, one_hot = self._pass_changes[group]
+    inputs = bit_contexts.group_new_inputs(row_bits, group, self.groups)
+    return _exact_matmul(inputs, weights) + one_hot
+
+  @functools.cached_property
+  def _pass_outputs(self) -> Tuple[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]:
+    """Per pass, and then for all bits: the bits' positions, W2's columns for them as
+    float64, b2's and w_adaptive's entries."""
+    return tuple((columns, np.ascontiguousarray(self._floats[3][:, columns]),
+                  self.b2[columns], self.w_adaptive[columns])
+                 for columns in (*self.pass_bits, np.arange(self.bits)))
+
+  def bins(self, first: np.ndarray, adaptive: np.ndarray, group: int = -1) -> np.ndarray:
+    """CDF indexes (N, bits of the pass) int32 of pass `group`'s bits (all bits for -1)
+    from the first layer's sums (N, hidden) and the adaptive inputs (N or 1, bits)."""
+    columns, w2, b2, w_adaptive = self._pass_outputs[group]
+    logits = (_exact_matmul(np.maximum(first, 0), w2) + b2
+              + w_adaptive * adaptive[..., columns])
     return np.searchsorted(self.thresholds, logits, side="right").astype(np.int32)
 
   def indexes(self, context: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
@@ -204,11 +243,31 @@ class BitModel:
 def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
   """inputs @ weights (float32 or float64 holding integers) as int64: exact while every
   sum stays below 2^24 (float32) or 2^53 (float64) in magnitude, which `BitModel`
-  checks for its tables, so the order of the sums (BLAS kernels, threads) does not
-  matter. Small products go through einsum's single-threaded loop: on a busy machine a
+  checks for its tables, so the order of the sums (kernels, threads) does not matter.
+
+  Small products go through einsum's single-threaded loop: on a busy machine a
   multi-threaded BLAS call waits milliseconds for its threads, which thin images'
-  decoders would pay thousands of times."""
+  decoders would pay thousands of times. Larger float32 products go through
+  TensorFlow's (oneDNN's) kernel where `_tensorflow_is_exact`: numpy's OpenBLAS took
+  45 ms for a Kodak stage's first layer on one core where oneDNN took 5 ms
+  (docs/r2i_bit_model.md, Timing); float64 stays with numpy, as fast there."""
   inputs = inputs.astype(weights.dtype)
   if inputs.size * weights.shape[1] <= _SMALL:
     return np.einsum("nk,kh->nh", inputs, weights, optimize=False).astype(np.int64)
+  if weights.dtype == np.float32 and _tensorflow_is_exact():
+    return tf.linalg.matmul(inputs, weights).numpy().astype(np.int64)
   return (inputs @ weights).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=None)
+def _tensorflow_is_exact() -> bool:
+  """Whether TensorFlow's float32 matmul computes integer products exactly here: it
+  does in float32, but oneDNN can be told to compute float32 in bfloat16
+  (ONEDNN_DEFAULT_FPMATH_MODE), whose 8-bit mantissa would round int16 weights and
+  give this machine indexes no other computes. Checked once per process on a product
+  at the first layer's bound; the coder falls back to numpy where it fails."""
+  rng = np.random.default_rng(0)
+  inputs = rng.integers(-1, 2, (64, 512)).astype(np.float32)
+  weights = rng.integers(-WEIGHT_MAX, WEIGHT_MAX + 1, (512, 64)).astype(np.float32)
+  product = tf.linalg.matmul(inputs, weights).numpy().astype(np.int64)
+  return bool(np.array_equal(product, inputs.astype(np.int64) @ weights.astype(np.int64)))

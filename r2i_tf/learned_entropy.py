@@ -49,7 +49,8 @@ def _earlier_parts(model: BitModel, earlier: np.ndarray) -> Iterator[np.ndarray]
   for top in range(0, rows, band):
     bottom = min(top + band, rows)
     inputs = bit_contexts.earlier_rows(earlier, top, bottom, model.stages)
-    yield from model.earlier_part(inputs).reshape(bottom - top, cols, -1)
+    first = model.earlier_part(inputs, stage=earlier.shape[0])
+    yield from first.reshape(bottom - top, cols, -1)
 
 
 def _row_context(model: BitModel, first: np.ndarray, current: np.ndarray, row: int,
@@ -63,12 +64,13 @@ def _row_context(model: BitModel, first: np.ndarray, current: np.ndarray, row: i
 
 
 def _pass_indexes(model: BitModel, first: np.ndarray, adaptive: np.ndarray,
-                  row_bits: np.ndarray, group: int) -> np.ndarray:
-  """CDF indexes (cols, bits of the pass) of pass `group` over a row, given the row's
-  `_row_context` and its current-stage bits (cols, bits), of which earlier passes' are
-  used."""
-  inputs = bit_contexts.group_inputs(row_bits, group, model.groups)
-  return model.bins(first + model.group_part(inputs), adaptive, model.pass_bits[group])
+                  row_bits: np.ndarray, group: int) -> Tuple[np.ndarray, np.ndarray]:
+  """CDF indexes (cols, bits of the pass) of pass `group` over a row and the first
+  layer's sums they came from, given the sums of the pass before (for the first pass,
+  the row's `_row_context`), the row's adaptive inputs and its current-stage bits
+  (cols, bits), of which earlier passes' are used."""
+  first = first + model.group_change(row_bits, group)
+  return model.bins(first, adaptive, group), first
 
 
 def encode_stage(model: BitModel, grid: np.ndarray) -> bytes:
@@ -82,7 +84,8 @@ def encode_stage(model: BitModel, grid: np.ndarray) -> bytes:
     first, adaptive = _row_context(model, first, current, row,
                                    ones[row - 1] if row else np.zeros_like(ones[0]))
     for group, columns in enumerate(model.pass_bits):
-      indexes.append(_pass_indexes(model, first, adaptive, current[row], group))
+      row_indexes, first = _pass_indexes(model, first, adaptive, current[row], group)
+      indexes.append(row_indexes)
       bits.append(current[row][:, columns])
   return _range_encode(indexes, bits)
 
@@ -110,7 +113,8 @@ def decode_stage(model: BitModel, payload: bytes, earlier: np.ndarray, rows: int
   for row, first in enumerate(_earlier_parts(model, earlier)):
     first, adaptive = _row_context(model, first, current, row, ones)
     for group, columns in enumerate(model.pass_bits):
-      indexes.append(_pass_indexes(model, first, adaptive, current[row], group))
+      row_indexes, first = _pass_indexes(model, first, adaptive, current[row], group)
+      indexes.append(row_indexes)
       handle, values = tfc.entropy_decode_index(handle, tf.constant(indexes[-1].ravel()),
                                                 [indexes[-1].size], tf.int32)
       current[row][:, columns] = values.numpy().reshape(cols, len(columns))

@@ -13,6 +13,7 @@ from PIL import Image
 
 from compression_eval.errors import UserError
 from r2i_tf import bit_contexts, bitstream, learned_entropy
+from r2i_tf import bit_model as bit_model_module
 from r2i_tf.bit_model import FILE_NAME, BitModel
 from r2i_tf.saved_codec import SavedCodec
 from tests.conftest import REPO_ROOT, smooth_image
@@ -96,6 +97,37 @@ def test_a_pass_sees_only_the_passes_before_it_in_its_row():
     np.testing.assert_array_equal(left[1:], own[:-1])
     np.testing.assert_array_equal(right[:-1], own[1:])
     assert not left[0].any() and not right[-1].any() and not own[:, ~known].any()
+
+
+def test_the_coders_shortcuts_give_the_whole_networks_sums(r2i_exported):
+  """The coder skips the earlier-stage inputs that are 0 at a stage and adds each pass's
+  new inputs alone; both must give the sums of the whole products."""
+  model = tiny_bit_model(r2i_exported, groups=4)
+  rng = np.random.default_rng(4)
+  grid = rng.integers(0, 2, (model.stages, 3, 5, model.bits)).astype(np.uint8)
+  for stage in range(model.stages):
+    inputs = bit_contexts.earlier_inputs(grid[:stage], model.stages)
+    np.testing.assert_array_equal(model.earlier_part(inputs, stage), model.earlier_part(inputs))
+  row = grid[0, 1]
+  first = np.zeros((5, model.b1.size), np.int64)
+  for group in range(model.groups):
+    first = first + model.group_change(row, group)
+    np.testing.assert_array_equal(
+        first, model.group_part(bit_contexts.group_inputs(row, group, model.groups)))
+
+
+def test_numpy_and_tensorflow_products_write_the_same_bytes(r2i_learned, monkeypatch):
+  """Every product through TensorFlow's kernel, then through numpy's: the same file, so
+  a decoder whose TensorFlow computes float32 inexactly (and falls back) reads it."""
+  model = SavedCodec(r2i_learned).client.bit_model()
+  grid = np.random.default_rng(7).integers(0, 2, (3, 4, 6, model.bits)).astype(np.uint8)
+  assert bit_model_module._tensorflow_is_exact()  # pylint: disable=protected-access
+  monkeypatch.setattr(bit_model_module, "_SMALL", 0)
+  through_tensorflow = learned_entropy.encode_stage(model, grid)
+  monkeypatch.setattr(bit_model_module, "_tensorflow_is_exact", lambda: False)
+  assert learned_entropy.encode_stage(model, grid) == through_tensorflow
+  np.testing.assert_array_equal(
+      learned_entropy.decode_stage(model, through_tensorflow, grid[:2], 4, 6), grid[2])
 
 
 @pytest.mark.parametrize("fixture", ["r2i_learned", "ir2i_learned"])
