@@ -58,7 +58,7 @@ def worker_pool(jobs: int) -> multiprocessing.pool.Pool:
 def _blas_threads(threads: int) -> Iterator[None]:
   """Processes spawned inside give numpy's BLAS `threads` threads: it reads the count when
   numpy loads, before a worker's initializer runs, and `jobs` workers each spinning a
-  thread per core made the learned bit model's many small products 1.5x slower
+  thread per core made the learned bit model's coder a third slower on Kodak
   (docs/r2i_bit_model.md, Timing)."""
   names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
   saved = {name: os.environ.get(name) for name in names}

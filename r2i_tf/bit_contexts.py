@@ -28,6 +28,7 @@ them exactly.
 """
 from __future__ import annotations
 
+import functools
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -134,11 +135,21 @@ def group_new_columns(bits: int, groups: int, group: int) -> np.ndarray:
 
 
 def group_new_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:
-  """`group_inputs` of pass `group` at its `group_new_columns` (cols, 3 * bits / groups),
-  built from those bits of the row (cols, bits) alone."""
-  signs = _signs(row_bits[:, channel_groups(row_bits.shape[-1], groups) == group - 1])
-  padded = np.pad(signs, ((1, 1), (0, 0)))
-  return np.concatenate([signs, padded[:-2], padded[2:]], axis=-1)
+  """`group_inputs` of pass `group` at its `group_new_columns` (..., cols,
+  3 * bits / groups), built from those bits of the rows (..., cols, bits) alone."""
+  signs = _signs(row_bits[..., _channels_of(row_bits.shape[-1], groups, group - 1)])
+  width = signs.shape[-1]
+  inputs = np.zeros(signs.shape[:-1] + (3 * width,), np.int8)
+  inputs[..., :width] = signs
+  inputs[..., 1:, width:2 * width] = signs[..., :-1, :]  # the left neighbour's
+  inputs[..., :-1, 2 * width:] = signs[..., 1:, :]  # the right neighbour's
+  return inputs
+
+
+@functools.lru_cache(maxsize=None)
+def _channels_of(bits: int, groups: int, group: int) -> np.ndarray:
+  """The positions of a block's bits that pass `group` codes."""
+  return np.flatnonzero(channel_groups(bits, groups) == group)
 
 
 def group_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:

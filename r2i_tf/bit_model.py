@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from pathlib import Path
 from typing import Iterable, Sequence, Tuple
 
@@ -44,7 +45,10 @@ WEIGHT_MAX = 2**15 - 1  # int16
 EXACT = 2**24  # float32 holds every integer of smaller magnitude (the first layer)
 EXACT_SECOND = 2**53  # and float64 (the second)
 ADAPTIVE_SCALE = 32.0  # the float network sees the adaptive inputs divided by this
-_SMALL = 2**16  # multiply-adds up to which `_exact_matmul` does without BLAS
+# Multiply-adds up to which `_exact_matmul` uses einsum's single-threaded loop, by the
+# bytes of the dtype, float32 and float64 (the fastest for the decoder's row-by-row
+# products on the reference machine).
+_SMALL = {4: 2**16, 8: 2**19}
 _ARRAYS = ("w_earlier", "w_above", "w_group", "b1", "w2", "b2", "w_adaptive", "thresholds")
 
 
@@ -147,7 +151,7 @@ class BitModel:
     return np.broadcast_to(first, (len(inputs), len(self.b1)))
 
   def above_part(self, inputs: np.ndarray) -> np.ndarray:
-    """x @ W1 (N, hidden) int64 over the above-row inputs (N, above_size)."""
+    """x @ W1 (..., hidden) int64 over the above-row inputs (..., above_size)."""
     return _exact_matmul(inputs, self._floats[1])
 
   def group_part(self, inputs: np.ndarray) -> np.ndarray:
@@ -167,9 +171,9 @@ class BitModel:
     return tuple(changes)
 
   def group_change(self, row_bits: np.ndarray, group: int) -> np.ndarray:
-    """`group_part` of pass `group`'s inputs over a row (cols, hidden) less that of pass
-    group - 1's (nothing before the first pass), from the row's current-stage bits
-    (cols, bits), of which earlier passes' are used: a pass's inputs are the pass
+    """`group_part` of pass `group`'s inputs over rows (..., cols, hidden) less that of
+    pass group - 1's (nothing before the first pass), from the rows' current-stage bits
+    (..., cols, bits), of which earlier passes' are used: a pass's inputs are the pass
     before's and one more slice of channels, so the coder adds that slice alone, a
     quarter of the products of `group_part` at four passes (docs/r2i_bit_model.md,
     Timing)."""
@@ -241,33 +245,37 @@ class BitModel:
 
 
 def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
-  """inputs @ weights (float32 or float64 holding integers) as int64: exact while every
-  sum stays below 2^24 (float32) or 2^53 (float64) in magnitude, which `BitModel`
-  checks for its tables, so the order of the sums (kernels, threads) does not matter.
+  """inputs (..., k) @ weights (k, h) (float32 or float64 holding integers) as int64:
+  exact while every sum stays below 2^24 (float32) or 2^53 (float64) in magnitude,
+  which `BitModel` checks for its tables, so the order of the sums (kernels, threads)
+  does not matter.
 
   Small products go through einsum's single-threaded loop: on a busy machine a
   multi-threaded BLAS call waits milliseconds for its threads, which thin images'
-  decoders would pay thousands of times. Larger float32 products go through
-  TensorFlow's (oneDNN's) kernel where `_tensorflow_is_exact`: numpy's OpenBLAS took
-  45 ms for a Kodak stage's first layer on one core where oneDNN took 5 ms
-  (docs/r2i_bit_model.md, Timing); float64 stays with numpy, as fast there."""
-  inputs = inputs.astype(weights.dtype)
-  if inputs.size * weights.shape[1] <= _SMALL:
-    return np.einsum("nk,kh->nh", inputs, weights, optimize=False).astype(np.int64)
-  if weights.dtype == np.float32 and _tensorflow_is_exact():
-    return tf.linalg.matmul(inputs, weights).numpy().astype(np.int64)
-  return (inputs @ weights).astype(np.int64)
+  decoders would pay thousands of times. Larger float32 ones go through TensorFlow's
+  (oneDNN's) kernel where `_tensorflow_is_exact`: on one core of the reference machine,
+  numpy's OpenBLAS took 45 ms for a Kodak stage's first layer where TensorFlow took
+  5 ms; in float64 neither was faster (docs/r2i_bit_model.md, Timing)."""
+  leading = inputs.shape[:-1]
+  inputs = inputs.reshape(math.prod(leading), inputs.shape[-1]).astype(weights.dtype)
+  if inputs.size * weights.shape[1] <= _SMALL[weights.itemsize]:
+    product = np.einsum("nk,kh->nh", inputs, weights, optimize=False)
+  elif weights.dtype == np.float32 and _tensorflow_is_exact():
+    product = tf.linalg.matmul(inputs, weights).numpy()
+  else:
+    product = inputs @ weights
+  return product.astype(np.int64).reshape(*leading, weights.shape[1])
 
 
 @functools.lru_cache(maxsize=None)
 def _tensorflow_is_exact() -> bool:
-  """Whether TensorFlow's float32 matmul computes integer products exactly here: it
-  does in float32, but oneDNN can be told to compute float32 in bfloat16
-  (ONEDNN_DEFAULT_FPMATH_MODE), whose 8-bit mantissa would round int16 weights and
-  give this machine indexes no other computes. Checked once per process on a product
-  at the first layer's bound; the coder falls back to numpy where it fails."""
+  """Whether TensorFlow's float32 matmul computes the first layer's integer products
+  exactly here. It does, but oneDNN can be told to compute float32 in bfloat16
+  (ONEDNN_DEFAULT_FPMATH_MODE), whose 8-bit mantissa would round int16 weights and give
+  this machine indexes no other computes. Checked once per process on a product at the
+  weights' bound; the coder falls back to numpy where it fails."""
   rng = np.random.default_rng(0)
-  inputs = rng.integers(-1, 2, (64, 512)).astype(np.float32)
-  weights = rng.integers(-WEIGHT_MAX, WEIGHT_MAX + 1, (512, 64)).astype(np.float32)
+  inputs = rng.integers(-1, 2, (64, 256)).astype(np.float32)
+  weights = rng.integers(-WEIGHT_MAX, WEIGHT_MAX + 1, (256, 64)).astype(np.float32)
   product = tf.linalg.matmul(inputs, weights).numpy().astype(np.int64)
   return bool(np.array_equal(product, inputs.astype(np.int64) @ weights.astype(np.int64)))

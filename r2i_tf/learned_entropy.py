@@ -41,52 +41,63 @@ def _transposed(grid: np.ndarray) -> np.ndarray:
   return grid.transpose(0, 2, 1, 3) if rows > THIN * cols else grid
 
 
-def _earlier_parts(model: BitModel, earlier: np.ndarray) -> Iterator[np.ndarray]:
-  """Row by row, the first layer's sums (cols, hidden) over the earlier-stage inputs of
-  a stage whose earlier stages are `earlier` (s, rows, cols, bits), computed in bands."""
+def _earlier_bands(model: BitModel, earlier: np.ndarray
+                   ) -> Iterator[Tuple[int, int, np.ndarray]]:
+  """Band by band of rows, (top, bottom, the first layer's sums (bottom - top, cols,
+  hidden) over the earlier-stage inputs) of a stage whose earlier stages are `earlier`
+  (s, rows, cols, bits)."""
   rows, cols = earlier.shape[1:3]
   band = max(1, BAND_BLOCKS // cols)
   for top in range(0, rows, band):
     bottom = min(top + band, rows)
     inputs = bit_contexts.earlier_rows(earlier, top, bottom, model.stages)
     first = model.earlier_part(inputs, stage=earlier.shape[0])
-    yield from first.reshape(bottom - top, cols, -1)
+    yield top, bottom, first.reshape(bottom - top, cols, -1)
 
 
 def _row_context(model: BitModel, first: np.ndarray, current: np.ndarray, row: int,
                  ones: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
   """The first layer's sums (cols, hidden) of a row of the current stage (0/1 bits
   (rows, cols, bits), of which the rows above `row` are used) before its passes' inputs,
-  given the row's `_earlier_parts`, and the row's adaptive inputs (1, bits) from the
-  count of ones per bit position in the rows above."""
+  given the row's `_earlier_bands` sums, and the row's adaptive inputs (1, bits) from
+  the count of ones per bit position in the rows above."""
   first = first + model.above_part(bit_contexts.above_row(current, row))
   return first, bit_contexts.adaptive_bins(ones, row * current.shape[1])[np.newaxis]
 
 
 def _pass_indexes(model: BitModel, first: np.ndarray, adaptive: np.ndarray,
                   row_bits: np.ndarray, group: int) -> Tuple[np.ndarray, np.ndarray]:
-  """CDF indexes (cols, bits of the pass) of pass `group` over a row and the first
+  """CDF indexes (..., cols, bits of the pass) of pass `group` over rows and the first
   layer's sums they came from, given the sums of the pass before (for the first pass,
-  the row's `_row_context`), the row's adaptive inputs and its current-stage bits
-  (cols, bits), of which earlier passes' are used."""
+  the rows' `_row_context`), the rows' adaptive inputs (..., 1, bits) and their
+  current-stage bits (..., cols, bits), of which earlier passes' are used."""
   first = first + model.group_change(row_bits, group)
   return model.bins(first, adaptive, group), first
 
 
 def encode_stage(model: BitModel, grid: np.ndarray) -> bytes:
   """The last stage of `grid` (0/1 bits (s + 1, rows, cols, bits), every stage up to it)
-  to bytes: row by row, in each row pass by pass."""
+  to bytes: row by row, in each row pass by pass. The encoder has every bit, so it
+  computes a band of rows at once, in products as large as the decoder's row by row
+  are small; the sums are integers, exact in any order, so the indexes are the
+  decoder's (`test_r2i_bit_model`)."""
   grid = _transposed(grid)
   current = grid[-1]
-  ones = np.cumsum(current.sum(axis=1, dtype=np.int64), axis=0)  # through each row
+  adaptive = bit_contexts.adaptive_inputs(current)[:, np.newaxis]  # (rows, 1, bits)
   indexes, bits = [], []
-  for row, first in enumerate(_earlier_parts(model, grid[:-1])):
-    first, adaptive = _row_context(model, first, current, row,
-                                   ones[row - 1] if row else np.zeros_like(ones[0]))
-    for group, columns in enumerate(model.pass_bits):
-      row_indexes, first = _pass_indexes(model, first, adaptive, current[row], group)
-      indexes.append(row_indexes)
-      bits.append(current[row][:, columns])
+  for top, bottom, first in _earlier_bands(model, grid[:-1]):
+    above = max(top - 1, 0)
+    first = first + model.above_part(
+        bit_contexts.above_inputs(current[above:bottom])[top - above:])
+    band = current[top:bottom]
+    passes = []
+    for group in range(model.groups):
+      band_indexes, first = _pass_indexes(model, first, adaptive[top:bottom], band, group)
+      passes.append(band_indexes)
+    for row in range(bottom - top):
+      for group, columns in enumerate(model.pass_bits):
+        indexes.append(passes[group][row])
+        bits.append(band[row][:, columns])
   return _range_encode(indexes, bits)
 
 
@@ -110,16 +121,17 @@ def decode_stage(model: BitModel, payload: bytes, earlier: np.ndarray, rows: int
   indexes, bits = [], []
   ones = np.zeros(model.bits, np.int64)  # per bit position, in the rows decoded so far
   handle = tfc.create_range_decoder(tf.constant(payload), LOOKUP)
-  for row, first in enumerate(_earlier_parts(model, earlier)):
-    first, adaptive = _row_context(model, first, current, row, ones)
-    for group, columns in enumerate(model.pass_bits):
-      row_indexes, first = _pass_indexes(model, first, adaptive, current[row], group)
-      indexes.append(row_indexes)
-      handle, values = tfc.entropy_decode_index(handle, tf.constant(indexes[-1].ravel()),
-                                                [indexes[-1].size], tf.int32)
-      current[row][:, columns] = values.numpy().reshape(cols, len(columns))
-      bits.append(current[row][:, columns])
-    ones += current[row].sum(axis=0, dtype=np.int64)
+  for top, bottom, band in _earlier_bands(model, earlier):
+    for row in range(top, bottom):
+      first, adaptive = _row_context(model, band[row - top], current, row, ones)
+      for group, columns in enumerate(model.pass_bits):
+        row_indexes, first = _pass_indexes(model, first, adaptive, current[row], group)
+        indexes.append(row_indexes)
+        handle, values = tfc.entropy_decode_index(handle, tf.constant(row_indexes.ravel()),
+                                                  [row_indexes.size], tf.int32)
+        current[row][:, columns] = values.numpy().reshape(cols, len(columns))
+        bits.append(current[row][:, columns])
+      ones += current[row].sum(axis=0, dtype=np.int64)
   if (not bool(tfc.entropy_decode_finalize(handle).numpy()) or current.max(initial=0) > 1
       or _range_encode(indexes, bits) != payload):
     raise UserError("corrupt R2I file (a stage coded with the learned model does not decode)")
