@@ -3,15 +3,16 @@
 The same range coder and CDF table as the adaptive model (`r2i_tf.entropy`); only the
 CDF index of each bit differs: the integer network's, from the block's context
 (`r2i_tf.bit_contexts`). Each stage is its own stream, coded after the stages before it,
-so a file cut after any stage still decodes. Encoder and decoder compute the indexes
-with the same function, one row of blocks at a time from the rows above, and within a
-row one pass (a slice of the channels, `bit_contexts.group_inputs`) at a time
-(`_pass_indexes`; the part of the network that sees the earlier stages alone in bands of
-up to BAND_BLOCKS blocks), so they agree exactly and their memory does not grow with the
-image; the encoder, which has every bit, then codes the whole stage in one call, the
-decoder decodes a pass of a row per call. An image more than THIN times taller than wide
-(in blocks) is coded transposed, a column of blocks per call, so that no image needs
-more calls than about sqrt(THIN * blocks): a 65,535 x 1 file would otherwise take 2,048
+so a file cut after any stage still decodes. The decoder computes the indexes one row of
+blocks at a time from the rows above, and within a row one pass (a slice of the channels,
+`bit_contexts.group_new_inputs`) at a time (`_pass_indexes`; the part of the network that
+sees the earlier stages alone in bands of up to BAND_BLOCKS blocks, so that its memory
+does not grow with the image), decoding a pass of a row per call; the encoder, which has
+every bit, computes a band of rows at once with the same functions and codes the whole
+stage in one call. The sums are integers, exact in any order, so both get the same
+indexes. An image more than THIN times taller than wide (in blocks) is coded
+transposed, a column of blocks per call, so that no image needs more calls than about
+sqrt(THIN * blocks): a 65,535 x 1 file would otherwise take 2,048
 calls a stage before its damage shows. The decoder then codes the bits it decoded again
 and refuses the stage unless that gives the payload back, byte for byte: the range
 decoder reads a damaged or foreign payload as some bits without complaint (past its end,
