@@ -126,30 +126,30 @@ def above_row(current: np.ndarray, row: int) -> np.ndarray:
   return above_inputs(current[max(row - 1, 0):row + 1])[-1]
 
 
+@functools.lru_cache(maxsize=None)
+def pass_channels(bits: int, groups: int, group: int) -> np.ndarray:
+  """The positions of a block's bits that pass `group` codes (none for group -1)."""
+  return np.flatnonzero(channel_groups(bits, groups) == group)
+
+
 def group_new_columns(bits: int, groups: int, group: int) -> np.ndarray:
   """The columns of `group_inputs` whose bits pass `group` knows and pass group - 1 did
   not: pass group - 1's channels of the block and of its left and right neighbours
   (none for the first pass). The coder adds each pass's new inputs alone."""
-  new = np.tile(channel_groups(bits, groups) == group - 1, 3)
-  return np.flatnonzero(new)
+  channels = pass_channels(bits, groups, group - 1)
+  return np.concatenate([channels, channels + bits, channels + 2 * bits])
 
 
 def group_new_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:
   """`group_inputs` of pass `group` at its `group_new_columns` (..., cols,
   3 * bits / groups), built from those bits of the rows (..., cols, bits) alone."""
-  signs = _signs(row_bits[..., _channels_of(row_bits.shape[-1], groups, group - 1)])
+  signs = _signs(row_bits[..., pass_channels(row_bits.shape[-1], groups, group - 1)])
   width = signs.shape[-1]
   inputs = np.zeros(signs.shape[:-1] + (3 * width,), np.int8)
   inputs[..., :width] = signs
   inputs[..., 1:, width:2 * width] = signs[..., :-1, :]  # the left neighbour's
   inputs[..., :-1, 2 * width:] = signs[..., 1:, :]  # the right neighbour's
   return inputs
-
-
-@functools.lru_cache(maxsize=None)
-def _channels_of(bits: int, groups: int, group: int) -> np.ndarray:
-  """The positions of a block's bits that pass `group` codes."""
-  return np.flatnonzero(channel_groups(bits, groups) == group)
 
 
 def group_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:

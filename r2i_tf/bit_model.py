@@ -60,8 +60,8 @@ class BitModel:
   (group_size, hidden): W1's rows for the three kinds of context inputs; b1 (hidden,);
   w2 (hidden, bits); b2 (bits,); w_adaptive (bits,): the weight of each bit's adaptive
   input on its logit; thresholds (BINS - 1,) increasing; stages: the coder's stage
-  count; groups: the passes a row of blocks is coded in; model_ids: the ids of the coders (`r2i_tf.codec.model_id`) it was trained
-  for, whose files it may code.
+  count; groups: the passes a row of blocks is coded in; model_ids: the ids of the
+  coders (`r2i_tf.codec.model_id`) it was trained for, whose files it may code.
   """
   w_earlier: np.ndarray
   w_above: np.ndarray
@@ -135,8 +135,8 @@ class BitModel:
   @functools.cached_property
   def pass_bits(self) -> Tuple[np.ndarray, ...]:
     """Per pass, the positions of the block's bits it codes."""
-    groups = bit_contexts.channel_groups(self.bits, self.groups)
-    return tuple(np.flatnonzero(groups == group) for group in range(self.groups))
+    return tuple(bit_contexts.pass_channels(self.bits, self.groups, group)
+                 for group in range(self.groups))
 
   def earlier_part(self, inputs: np.ndarray, stage: int | None = None) -> np.ndarray:
     """x @ W1 + b1 (N, hidden) int64 over the earlier-stage inputs (N, earlier_size);
@@ -159,16 +159,14 @@ class BitModel:
     return _exact_matmul(inputs, self._floats[2])
 
   @functools.cached_property
-  def _pass_changes(self) -> Tuple[Tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
-    """Per pass: `bit_contexts.group_new_columns`, their W1 rows as float32, and the
-    change of the pass one-hot's W1 row from the pass before."""
-    bits, one_hot = self.bits, self.w_group[3 * self.bits:].astype(np.int64)
-    changes = []
-    for group in range(self.groups):
-      columns = bit_contexts.group_new_columns(bits, self.groups, group)
-      changes.append((columns, self._floats[2][columns],
-                      one_hot[group] - (one_hot[group - 1] if group else 0)))
-    return tuple(changes)
+  def _pass_changes(self) -> Tuple[Tuple[np.ndarray, np.ndarray], ...]:
+    """Per pass: the W1 rows of its `bit_contexts.group_new_columns` as float32, and
+    the change of the pass one-hot's W1 row from the pass before."""
+    one_hot = self.w_group[3 * self.bits:].astype(np.int64)
+    return tuple((self._floats[2][bit_contexts.group_new_columns(self.bits, self.groups,
+                                                                 group)],
+                  one_hot[group] - (one_hot[group - 1] if group else 0))
+                 for group in range(self.groups))
 
   def group_change(self, row_bits: np.ndarray, group: int) -> np.ndarray:
     """`group_part` of pass `group`'s inputs over rows (..., cols, hidden) less that of
@@ -177,7 +175,7 @@ class BitModel:
     before's and one more slice of channels, so the coder adds that slice alone, a
     quarter of the products of `group_part` at four passes (docs/r2i_bit_model.md,
     Timing)."""
-    _, weights, one_hot = self._pass_changes[group]
+    weights, one_hot = self._pass_changes[group]
     inputs = bit_contexts.group_new_inputs(row_bits, group, self.groups)
     return _exact_matmul(inputs, weights) + one_hot
 
