@@ -133,6 +133,11 @@ class BitModel:
             self.w2.astype(np.float64))
 
   @functools.cached_property
+  def _above_weights(self) -> "_Weights":
+    """w_above for `above_part`, a product the decoder takes row by row."""
+    return _Weights(self._floats[1])
+
+  @functools.cached_property
   def pass_bits(self) -> Tuple[np.ndarray, ...]:
     """Per pass, the positions of the block's bits it codes."""
     return tuple(bit_contexts.pass_channels(self.bits, self.groups, group)
@@ -143,28 +148,28 @@ class BitModel:
     given the number of earlier stages, over the columns that can be non-zero alone
     (`bit_contexts.earlier_known`): the first stage's inputs are its one-hot."""
     if stage is None:
-      return _exact_matmul(inputs, self._floats[0]) + self.b1
+      return _exact_matmul(inputs, _Weights(self._floats[0])) + self.b1
     one_hot = self.w_earlier[self.w_earlier.shape[0] - self.stages + stage]
     first = self.b1 + one_hot
     for columns in bit_contexts.earlier_known(self.bits, stage):
-      first = first + _exact_matmul(inputs[:, columns], self._floats[0][columns])
+      first = first + _exact_matmul(inputs[:, columns], _Weights(self._floats[0][columns]))
     return np.broadcast_to(first, (len(inputs), len(self.b1)))
 
   def above_part(self, inputs: np.ndarray) -> np.ndarray:
     """x @ W1 (..., hidden) int64 over the above-row inputs (..., above_size)."""
-    return _exact_matmul(inputs, self._floats[1])
+    return _exact_matmul(inputs, self._above_weights)
 
   def group_part(self, inputs: np.ndarray) -> np.ndarray:
     """x @ W1 (N, hidden) int64 over a pass's inputs (N, group_size)."""
-    return _exact_matmul(inputs, self._floats[2])
+    return _exact_matmul(inputs, _Weights(self._floats[2]))
 
   @functools.cached_property
-  def _pass_changes(self) -> Tuple[Tuple[np.ndarray, np.ndarray], ...]:
+  def _pass_changes(self) -> Tuple[Tuple["_Weights", np.ndarray], ...]:
     """Per pass: the W1 rows of its `bit_contexts.group_new_columns` as float32, and
     the change of the pass one-hot's W1 row from the pass before."""
     one_hot = self.w_group[3 * self.bits:].astype(np.int64)
-    return tuple((self._floats[2][bit_contexts.group_new_columns(self.bits, self.groups,
-                                                                 group)],
+    return tuple((_Weights(self._floats[2][bit_contexts.group_new_columns(
+                      self.bits, self.groups, group)]),
                   one_hot[group] - (one_hot[group - 1] if group else 0))
                  for group in range(self.groups))
 
@@ -180,10 +185,10 @@ class BitModel:
     return _exact_matmul(inputs, weights) + one_hot
 
   @functools.cached_property
-  def _pass_outputs(self) -> Tuple[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]:
+  def _pass_outputs(self) -> Tuple[Tuple[np.ndarray, "_Weights", np.ndarray, np.ndarray], ...]:
     """Per pass, and then for all bits: the bits' positions, W2's columns for them as
     float64, b2's and w_adaptive's entries."""
-    return tuple((columns, np.ascontiguousarray(self._floats[3][:, columns]),
+    return tuple((columns, _Weights(self._floats[3][:, columns]),
                   self.b2[columns], self.w_adaptive[columns])
                  for columns in (*self.pass_bits, np.arange(self.bits)))
 
@@ -242,7 +247,20 @@ class BitModel:
     return cls(**arrays, **scalars, model_ids=model_ids)
 
 
-def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+class _Weights:
+  """Integer weights held in float32 or float64 for `_exact_matmul`, with TensorFlow's
+  copy of them made once: converting the weights again on each of the decoder's
+  row-by-row products took half of each product's time (docs/r2i_bit_model.md, Timing)."""
+
+  def __init__(self, values: np.ndarray):
+    self.values = np.ascontiguousarray(values)
+
+  @functools.cached_property
+  def tensor(self) -> tf.Tensor:
+    return tf.constant(self.values)
+
+
+def _exact_matmul(inputs: np.ndarray, weights: _Weights) -> np.ndarray:
   """inputs (..., k) @ weights (k, h) (float32 or float64 holding integers) as int64:
   exact while every sum stays below 2^24 (float32) or 2^53 (float64) in magnitude,
   which `BitModel` checks for its tables, so the order of the sums (kernels, threads)
@@ -254,15 +272,16 @@ def _exact_matmul(inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
   (oneDNN's) kernel where `_tensorflow_is_exact`: on one core of the reference machine,
   numpy's OpenBLAS took 45 ms for a Kodak stage's first layer where TensorFlow took
   5 ms; in float64 neither was faster (docs/r2i_bit_model.md, Timing)."""
+  values = weights.values
   leading = inputs.shape[:-1]
-  inputs = inputs.reshape(math.prod(leading), inputs.shape[-1]).astype(weights.dtype)
-  if inputs.size * weights.shape[1] <= _SMALL[weights.itemsize]:
-    product = np.einsum("nk,kh->nh", inputs, weights, optimize=False)
-  elif weights.dtype == np.float32 and _tensorflow_is_exact():
-    product = tf.linalg.matmul(inputs, weights).numpy()
+  inputs = inputs.reshape(math.prod(leading), inputs.shape[-1]).astype(values.dtype)
+  if inputs.size * values.shape[1] <= _SMALL[values.itemsize]:
+    product = np.einsum("nk,kh->nh", inputs, values, optimize=False)
+  elif values.dtype == np.float32 and _tensorflow_is_exact():
+    product = tf.linalg.matmul(inputs, weights.tensor).numpy()
   else:
-    product = inputs @ weights
-  return product.astype(np.int64).reshape(*leading, weights.shape[1])
+    product = inputs @ values
+  return product.astype(np.int64).reshape(*leading, values.shape[1])
 
 
 @functools.lru_cache(maxsize=None)

@@ -122,14 +122,17 @@ def decode_stage(model: BitModel, payload: bytes, earlier: np.ndarray, rows: int
   indexes, bits = [], []
   ones = np.zeros(model.bits, np.int64)  # per bit position, in the rows decoded so far
   handle = tfc.create_range_decoder(tf.constant(payload), LOOKUP)
+  # The shapes as tensors made once: a list converted on each call sends the op to
+  # TensorFlow's slow path, a third of the decoder's calls' time.
+  shapes = [tf.constant([cols * len(columns)]) for columns in model.pass_bits]
   for top, bottom, band in _earlier_bands(model, earlier):
     for row in range(top, bottom):
       first, adaptive = _row_context(model, band[row - top], current, row, ones)
       for group, columns in enumerate(model.pass_bits):
         row_indexes, first = _pass_indexes(model, first, adaptive, current[row], group)
         indexes.append(row_indexes)
-        handle, values = tfc.entropy_decode_index(handle, tf.constant(row_indexes.ravel()),
-                                                  [row_indexes.size], tf.int32)
+        handle, values = tfc.entropy_decode_index(handle, row_indexes.ravel(), shapes[group],
+                                                  tf.int32)
         current[row][:, columns] = values.numpy().reshape(cols, len(columns))
         bits.append(current[row][:, columns])
       ones += current[row].sum(axis=0, dtype=np.int64)
