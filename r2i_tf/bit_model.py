@@ -257,6 +257,7 @@ class _Weights:
 
   @functools.cached_property
   def tensor(self) -> tf.Tensor:
+    """The values as a TensorFlow constant, made on the first product that needs it."""
     return tf.constant(self.values)
 
 
