@@ -97,9 +97,9 @@ def earlier_known(bits: int, stage: int) -> Tuple[slice, ...]:
   """The runs of `earlier_inputs` columns that carry bits when `stage` stages are
   decoded: the block's own last min(LAGS, stage) stages and, from the second stage on,
   its neighbours'. The others are 0 but the stage's one-hot, so the coder skips them."""
-  own, neighbours = min(LAGS, stage) * bits, (LAGS + len(NEIGHBOURS)) * bits
   if not stage:
     return ()
+  own, neighbours = min(LAGS, stage) * bits, (LAGS + len(NEIGHBOURS)) * bits
   if own == LAGS * bits:
     return (slice(0, neighbours),)
   return slice(0, own), slice(LAGS * bits, neighbours)
@@ -143,7 +143,13 @@ def group_new_columns(bits: int, groups: int, group: int) -> np.ndarray:
 def group_new_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:
   """`group_inputs` of pass `group` at its `group_new_columns` (..., cols,
   3 * bits / groups), built from those bits of the rows (..., cols, bits) alone."""
-  signs = _signs(row_bits[..., pass_channels(row_bits.shape[-1], groups, group - 1)])
+  return _with_row_neighbours(
+      _signs(row_bits[..., pass_channels(row_bits.shape[-1], groups, group - 1)]))
+
+
+def _with_row_neighbours(signs: np.ndarray) -> np.ndarray:
+  """Each block's signs (..., cols, width) and its left and right neighbours' in the
+  row, side by side (..., cols, 3 * width); 0 outside the image."""
   width = signs.shape[-1]
   inputs = np.zeros(signs.shape[:-1] + (3 * width,), np.int8)
   inputs[..., :width] = signs
@@ -159,11 +165,9 @@ def group_inputs(row_bits: np.ndarray, group: int, groups: int) -> np.ndarray:
   one-hot."""
   known = channel_groups(row_bits.shape[-1], groups) < group
   signs = _signs(row_bits) * known.astype(np.int8)
-  pad = [(0, 0)] * (signs.ndim - 2) + [(1, 1), (0, 0)]
-  padded = np.pad(signs, pad)
   one_hot = np.zeros(signs.shape[:-1] + (groups,), np.int8)
   one_hot[..., group] = 1
-  return np.concatenate([signs, padded[..., :-2, :], padded[..., 2:, :], one_hot], axis=-1)
+  return np.concatenate([_with_row_neighbours(signs), one_hot], axis=-1)
 
 
 def adaptive_bins(ones: np.ndarray, seen) -> np.ndarray:

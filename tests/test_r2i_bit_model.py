@@ -35,7 +35,6 @@ def test_integer_network_gives_the_int64_reference_indexes(r2i_exported):
     assert 0 <= indexes.min() and indexes.max() < 64 and len(np.unique(indexes)) > 10
 
 
-
 def test_a_few_large_weights_leave_the_small_ones_their_precision():
   """A trained W1 is a few large weights among thousands of small ones: quantised with
   one scale per matrix, the small ones must still give the float network's bins."""
@@ -58,6 +57,7 @@ def test_a_few_large_weights_leave_the_small_ones_their_precision():
   np.testing.assert_array_equal(indexes, model.reference_indexes(context, adaptive))
   # Within one bin everywhere (with int8 tables most small weights round to 0 here).
   assert np.mean(indexes == expected) > 0.9 and np.abs(indexes - expected).max() <= 1
+
 
 def test_decoder_rebuilds_the_encoders_inputs_row_by_row():
   rng = np.random.default_rng(2)
