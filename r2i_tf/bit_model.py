@@ -133,9 +133,17 @@ class BitModel:
             self.w2.astype(np.float64))
 
   @functools.cached_property
-  def _above_weights(self) -> "_Weights":
-    """w_above for `above_part`, a product the decoder takes row by row."""
-    return _Weights(self._floats[1])
+  def _layer_one(self) -> Tuple["_Weights", "_Weights", "_Weights"]:
+    """w_earlier, w_above and w_group as `_Weights`, made once for every product."""
+    return tuple(_Weights(weights) for weights in self._floats[:3])
+
+  @functools.cached_property
+  def _earlier_known(self) -> Tuple[Tuple[Tuple[slice, "_Weights"], ...], ...]:
+    """Per number of earlier stages, the runs of `bit_contexts.earlier_known` with their
+    rows of w_earlier as `_Weights`."""
+    return tuple(tuple((columns, _Weights(self._floats[0][columns]))
+                       for columns in bit_contexts.earlier_known(self.bits, stage))
+                 for stage in range(self.stages))
 
   @functools.cached_property
   def pass_bits(self) -> Tuple[np.ndarray, ...]:
@@ -148,20 +156,20 @@ class BitModel:
     given the number of earlier stages, over the columns that can be non-zero alone
     (`bit_contexts.earlier_known`): the first stage's inputs are its one-hot."""
     if stage is None:
-      return _exact_matmul(inputs, _Weights(self._floats[0])) + self.b1
+      return _exact_matmul(inputs, self._layer_one[0]) + self.b1
     one_hot = self.w_earlier[self.w_earlier.shape[0] - self.stages + stage]
     first = self.b1 + one_hot
-    for columns in bit_contexts.earlier_known(self.bits, stage):
-      first = first + _exact_matmul(inputs[:, columns], _Weights(self._floats[0][columns]))
+    for columns, weights in self._earlier_known[stage]:
+      first = first + _exact_matmul(inputs[:, columns], weights)
     return np.broadcast_to(first, (len(inputs), len(self.b1)))
 
   def above_part(self, inputs: np.ndarray) -> np.ndarray:
     """x @ W1 (..., hidden) int64 over the above-row inputs (..., above_size)."""
-    return _exact_matmul(inputs, self._above_weights)
+    return _exact_matmul(inputs, self._layer_one[1])
 
   def group_part(self, inputs: np.ndarray) -> np.ndarray:
     """x @ W1 (N, hidden) int64 over a pass's inputs (N, group_size)."""
-    return _exact_matmul(inputs, _Weights(self._floats[2]))
+    return _exact_matmul(inputs, self._layer_one[2])
 
   @functools.cached_property
   def _pass_changes(self) -> Tuple[Tuple["_Weights", np.ndarray], ...]:
