@@ -20,6 +20,7 @@ from compression_eval import training
 from compression_eval.locations import SHARED
 from compression_eval.training import step_schedule
 from deepsic_tf.config import DeepSICConfig
+from deepsic_tf.head_widening import widened_head_weights
 from deepsic_tf.models import DeepSIC
 from deepsic_tf.presets import PRESETS, Preset
 from deepsic_tf.reference import ReferenceClassifier, compile_reference
@@ -102,8 +103,9 @@ def build_model(config: DeepSICConfig, preset: Preset, steps: int,
   run can use whole-image crops at the cost of a forward pass (docs/deepsic_entropy_model.md:
   a hyperprior learned on 64x64 patches, whose side code is then a single position,
   does not carry over to whole images). "head" freezes all but h, e.g. to train it at
-  the resolution Table I classifies at (docs/deepsic_accuracy.md); a head of other widths
-  than `init`'s starts fresh on `init`'s transforms and entropy model.
+  the resolution Table I classifies at (docs/deepsic_accuracy.md); a head wider than `init`'s
+  continues `init`'s widened (same logits at the start), a narrower one starts fresh, on
+  `init`'s transforms and entropy model.
   """
   if trained not in TRAINED_PARTS:
     raise ValueError(f"trained must be one of {TRAINED_PARTS}, not {trained!r}")
@@ -141,7 +143,8 @@ def _init_config(folder: Path) -> Optional[DeepSICConfig]:
 def _assign_init(model: Model, init: Path) -> None:
   """`init`'s weights. A codec started from one with the other entropy model takes its
   transforms and head (the entropy model starts fresh: a hyperprior model's side code
-  networks and prior, or a factorized model's prior); one with a head of other widths
+  networks and prior, or a factorized model's prior); one with a wider head takes the
+  trained head widened with its function kept (`head_widening`), one with a narrower head
   takes all but the head, which starts fresh. The reference classifier started from a
   codec takes its analysis transform and head."""
   source_config = _init_config(init)
@@ -170,6 +173,10 @@ def _assign_init(model: Model, init: Path) -> None:
     if same_prior:
       for mine, theirs in zip(model.prior.variables, source.prior.variables):
         mine.assign(theirs)
+    if "head" not in parts:
+      widened = widened_head_weights(source.head.get_weights(), model.head.get_weights())
+      if widened is not None:
+        model.head.set_weights(widened)
   except ValueError:
     raise UserError(f"--init: {init} has other widths than this model") from None
 

@@ -69,7 +69,8 @@ def parse_args(argv: List[str]):
   only.add_argument("--head-only", action="store_true",
                     help="train only the semantic head h of the --init model (f, g and the "
                     "entropy model frozen: its files keep their bits and pixels), e.g. at "
-                    "Table I's 224x224; other --head-filters/--head-units start a fresh head")
+                    "Table I's 224x224; a wider --head-filters/--head-units widens its head with the "
+                    "same logits at the start, a narrower one starts a fresh head")
   parser.add_argument("--head-filters", type=int, default=None,
                       help="channels of h's convolutions (preset default; paper: 128)")
   parser.add_argument("--head-units", type=int, default=None,

@@ -37,21 +37,53 @@ def test_head_only_training_changes_the_head_and_nothing_the_files_depend_on(
              for old, weight in zip(head_before, model.head.trainable_weights))
 
 
-def test_a_head_of_other_widths_starts_fresh_on_the_init_transforms_and_prior(tmp_path):
+def _model_from(source, tmp_path, head_scale: float):
   from compression_eval import training  # pylint: disable=import-outside-toplevel
   from deepsic_tf import train  # pylint: disable=import-outside-toplevel
   from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
-  source = tiny_model("post", seed=4)
   training.save_model(source, source.config.to_json(), tmp_path / "source")
-  wider = tiny_model("post", head_filters=2 * source.config.head_filters,
-                     head_units=2 * source.config.head_units).config
-  model = train.build_model(wider, PRESETS["quick"], 10, init=tmp_path / "source",
-                            trained="head")
+  config = tiny_model(source.config.architecture,
+                      head_filters=int(head_scale * source.config.head_filters),
+                      head_units=int(head_scale * source.config.head_units)).config
+  return train.build_model(config, PRESETS["quick"], 10, init=tmp_path / "source",
+                           trained="head")
+
+
+@pytest.mark.parametrize("architecture", ["pre", "post"])
+def test_a_wider_head_keeps_the_init_heads_logits_on_its_transforms_and_prior(
+    architecture, tmp_path):
+  source = tiny_model(architecture, seed=4)
+  model = _model_from(source, tmp_path, head_scale=2)
   assert model.head.get_layer("fc1").units == 2 * source.config.head_units
   images = tf.random.uniform((2, 32, 32, 3), seed=2)
-  (pixels, bits, _), (source_pixels, source_bits, _) = model(images), source(images)
+  (pixels, bits, logits), (source_pixels, source_bits, source_logits) = (
+      model(images), source(images))
   np.testing.assert_array_equal(pixels.numpy(), source_pixels.numpy())  # f and g
   np.testing.assert_array_equal(bits.numpy(), source_bits.numpy())  # f and the prior
+  np.testing.assert_allclose(logits.numpy(), source_logits.numpy(), rtol=1e-5, atol=1e-5)
+  new_units = model.head.get_layer("fc1").kernel.numpy()[:, source.config.head_units:]
+  assert np.abs(new_units).max() > 0  # the new units have inputs: they can learn
+
+
+def test_a_narrower_head_starts_fresh(tmp_path):
+  source = tiny_model("post", seed=4)
+  model = _model_from(source, tmp_path, head_scale=0.5)
+  images = tf.random.uniform((2, 32, 32, 3), seed=2)
+  (pixels, _, logits), (source_pixels, _, source_logits) = model(images), source(images)
+  np.testing.assert_array_equal(pixels.numpy(), source_pixels.numpy())
+  assert np.abs(logits.numpy() - source_logits.numpy()).max() > 1e-3
+
+
+def test_widening_refuses_any_narrower_dimension():
+  from deepsic_tf.head_widening import widened_head_weights  # pylint: disable=import-outside-toplevel
+  trained = [np.ones((3, 3, 4, 8)), np.ones(8), np.ones((8, 2)), np.ones(2)]
+  fresh = [np.ones((3, 3, 4, 16)), np.ones(16), np.ones((16, 2)), np.ones(2)]
+  widened = widened_head_weights(trained, fresh)
+  assert widened is not None
+  np.testing.assert_array_equal(widened[0][..., 8:], 1)  # new units' inputs stay fresh
+  np.testing.assert_array_equal(widened[1][8:], 0)
+  np.testing.assert_array_equal(widened[2][8:], 0)  # new units feed no logit
+  assert widened_head_weights(trained, [fresh[0], fresh[1], np.ones((16, 1)), np.ones(1)]) is None
 
 
 def test_head_only_needs_init_and_excludes_entropy_model_only(tmp_path):
