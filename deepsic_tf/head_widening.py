@@ -24,9 +24,10 @@ def widened_head_weights(trained: Sequence[np.ndarray],
   bias per layer), `fresh` the wider one as built. A kernel (..., inputs, outputs) takes the
   trained kernel in [..., :inputs, :outputs] and zeros in [..., new inputs, :outputs]; a
   bias takes the trained bias in [:outputs] and zeros after. Returns None where any
-  dimension of `fresh` is narrower than `trained`'s (no function-keeping narrowing).
+  dimension of `fresh` is narrower than `trained`'s (no function-keeping narrowing) or
+  the classes differ (the logits' bias): a head for other classes starts fresh.
   """
-  if len(trained) != len(fresh) or any(
+  if len(trained) != len(fresh) or trained[-1].shape != fresh[-1].shape or any(
       old.ndim != new.ndim or any(o > n for o, n in zip(old.shape, new.shape))
       for old, new in zip(trained, fresh)):
     return None

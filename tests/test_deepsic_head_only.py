@@ -74,7 +74,7 @@ def test_a_narrower_head_starts_fresh(tmp_path):
   assert np.abs(logits.numpy() - source_logits.numpy()).max() > 1e-3
 
 
-def test_widening_refuses_any_narrower_dimension():
+def test_widening_refuses_a_narrower_dimension_or_other_classes():
   from deepsic_tf.head_widening import widened_head_weights  # pylint: disable=import-outside-toplevel
   trained = [np.ones((3, 3, 4, 8)), np.ones(8), np.ones((8, 2)), np.ones(2)]
   fresh = [np.ones((3, 3, 4, 16)), np.ones(16), np.ones((16, 2)), np.ones(2)]
@@ -84,6 +84,8 @@ def test_widening_refuses_any_narrower_dimension():
   np.testing.assert_array_equal(widened[1][8:], 0)
   np.testing.assert_array_equal(widened[2][8:], 0)  # new units feed no logit
   assert widened_head_weights(trained, [fresh[0], fresh[1], np.ones((16, 1)), np.ones(1)]) is None
+  more_classes = [fresh[0], fresh[1], np.ones((16, 3)), np.ones(3)]
+  assert widened_head_weights(trained, more_classes) is None  # other classes: a fresh head
 
 
 def test_head_only_needs_init_and_excludes_entropy_model_only(tmp_path):
