@@ -1,6 +1,8 @@
 """--head-only: Eq. 4 over h alone, on a model whose transforms and entropy model stay."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -42,9 +44,9 @@ def _model_from(source, tmp_path, head_scale: float):
   from deepsic_tf import train  # pylint: disable=import-outside-toplevel
   from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
   training.save_model(source, source.config.to_json(), tmp_path / "source")
-  config = tiny_model(source.config.architecture,
-                      head_filters=int(head_scale * source.config.head_filters),
-                      head_units=int(head_scale * source.config.head_units)).config
+  config = dataclasses.replace(source.config,
+                               head_filters=int(head_scale * source.config.head_filters),
+                               head_units=int(head_scale * source.config.head_units))
   return train.build_model(config, PRESETS["quick"], 10, init=tmp_path / "source",
                            trained="head")
 
