@@ -19,7 +19,7 @@ Luma is BT.601 Y' = 0.299 R' + 0.587 G' + 0.114 B', full range, kept in floating
 from __future__ import annotations
 
 import math
-from typing import Dict
+from typing import Dict, List, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -80,21 +80,35 @@ def _window_for(height: int, width: int) -> tuple[int, float]:
   return size, WINDOW_SIGMA * size / WINDOW_SIZE
 
 
-def _ssim_and_cs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Per-channel mean SSIM and mean contrast-structure term, each of shape (C,)."""
-  size, sigma = _window_for(a.shape[0], a.shape[1])
+# An image at one scale with its local means and local mean squares under the SSIM
+# window: one side of SSIM's statistics, the same whatever it is compared with.
+Moments = Tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _blur(x: np.ndarray) -> np.ndarray:
+  """Gaussian over the two spatial axes only, the window fitted to x's size (`_window_for`).
+
+  The border is cropped by `_ssim_and_cs`, so what is kept equals a 'valid' correlation
+  with the size x size window.
+  """
+  size, sigma = _window_for(x.shape[0], x.shape[1])
   radius = (size - 1) // 2
+  return ndimage.gaussian_filter(x, sigma=(sigma, sigma, 0), truncate=radius / sigma,
+                                 mode="reflect")
 
-  def blur(x: np.ndarray) -> np.ndarray:
-    # Gaussian over the two spatial axes only; the border is cropped below, so the
-    # result equals a 'valid' correlation with the size x size window.
-    return ndimage.gaussian_filter(
-        x, sigma=(sigma, sigma, 0), truncate=radius / sigma, mode="reflect")
 
-  mu_a, mu_b = blur(a), blur(b)
-  var_a = blur(a * a) - mu_a * mu_a
-  var_b = blur(b * b) - mu_b * mu_b
-  cov = blur(a * b) - mu_a * mu_b
+def _moments(x: np.ndarray) -> Moments:
+  return x, _blur(x), _blur(x * x)
+
+
+def _ssim_and_cs(a: Moments, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Per-channel mean SSIM and mean contrast-structure term, each of shape (C,)."""
+  a, mu_a, mean_square_a = a
+  radius = (_window_for(a.shape[0], a.shape[1])[0] - 1) // 2
+  mu_b = _blur(b)
+  var_a = mean_square_a - mu_a * mu_a
+  var_b = _blur(b * b) - mu_b * mu_b
+  cov = _blur(a * b) - mu_a * mu_b
   c1, c2 = (K1 * DATA_RANGE)**2, (K2 * DATA_RANGE)**2
   cs_map = (2.0 * cov + c2) / (var_a + var_b + c2)
   ssim_map = (2.0 * mu_a * mu_b + c1) / (mu_a**2 + mu_b**2 + c1) * cs_map
@@ -105,7 +119,7 @@ def _ssim_and_cs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
   """Single-scale SSIM, averaged over channels."""
   a, b = _check_pair(a, b)
-  return float(np.mean(_ssim_and_cs(a, b)[0]))
+  return float(np.mean(_ssim_and_cs(_moments(a), b)[0]))
 
 
 def ms_ssim_scales(height: int, width: int) -> int:
@@ -123,28 +137,36 @@ def _halve(x: np.ndarray) -> np.ndarray:
   return 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
 
 
-def _ssim_and_ms_ssim(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+def _pyramid(x: np.ndarray) -> List[Moments]:
+  """x's moments at every MS-SSIM scale, finest first."""
+  levels = [_moments(x)]
+  for _ in range(1, ms_ssim_scales(x.shape[0], x.shape[1])):
+    levels.append(_moments(_halve(levels[-1][0])))
+  return levels
+
+
+def _ssim_and_ms_ssim(a: List[Moments], b: np.ndarray) -> tuple[float, float]:
   """SSIM and MS-SSIM together: SSIM is MS-SSIM's first scale, so it comes for free."""
-  scales = ms_ssim_scales(a.shape[0], a.shape[1])
-  weights = np.asarray(MS_SSIM_WEIGHTS[:scales])
+  weights = np.asarray(MS_SSIM_WEIGHTS[:len(a)])
   weights = weights / weights.sum()
-  product = np.ones(a.shape[-1])
+  product = np.ones(b.shape[-1])
   first_scale_ssim = None
   for level, weight in enumerate(weights):
-    ssim_value, cs_value = _ssim_and_cs(a, b)
+    ssim_value, cs_value = _ssim_and_cs(a[level], b)
     if first_scale_ssim is None:
       first_scale_ssim = float(np.mean(ssim_value))
-    last = level == scales - 1
+    last = level == len(a) - 1
     term = ssim_value if last else cs_value
     product *= np.maximum(term, 0.0)**weight
     if not last:
-      a, b = _halve(a), _halve(b)
+      b = _halve(b)
   return first_scale_ssim, float(np.mean(product))
 
 
 def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
   """Multi-scale SSIM, averaged over channels; see the module docstring for small images."""
-  return _ssim_and_ms_ssim(*_check_pair(a, b))[1]
+  a, b = _check_pair(a, b)
+  return _ssim_and_ms_ssim(_pyramid(a), b)[1]
 
 
 def ms_ssim_db(value: float) -> float:
@@ -152,12 +174,34 @@ def ms_ssim_db(value: float) -> float:
   return math.inf if value >= 1.0 else -10.0 * math.log10(1.0 - value)
 
 
+class Reference:
+  """An original image's side of every metric, computed once for all its reconstructions.
+
+  SSIM's local means and mean squares of the original, at every MS-SSIM scale, are two
+  of the five Gaussian blurs per scale and do not depend on what it is compared with: a
+  codec with many settings (R2I's eight stages) compares many reconstructions with one
+  original. The figures are those `all_metrics` gives, to the last bit.
+  """
+
+  def __init__(self, original: np.ndarray):
+    rgb, _ = _check_pair(original, original)
+    y = luma(rgb)[..., None]
+    self.shape = rgb.shape
+    self._sides = {"rgb": (rgb, _pyramid(rgb)), "y": (y, _pyramid(y))}
+
+  def metrics(self, reconstruction: np.ndarray) -> Dict[str, float]:
+    """Every metric the project reports, keyed as in CompressAI's result files."""
+    rgb = _as_float(reconstruction)
+    if rgb.shape != self.shape:
+      raise ValueError(f"images differ in shape: {self.shape} vs {rgb.shape}")
+    metrics = {}
+    for suffix, b in (("rgb", rgb), ("y", luma(rgb)[..., None])):
+      a, pyramid = self._sides[suffix]
+      metrics[f"psnr-{suffix}"] = psnr(a, b)
+      metrics[f"ssim-{suffix}"], metrics[f"ms-ssim-{suffix}"] = _ssim_and_ms_ssim(pyramid, b)
+    return metrics
+
+
 def all_metrics(original: np.ndarray, reconstruction: np.ndarray) -> Dict[str, float]:
   """Every metric the project reports, keyed as in CompressAI's result files."""
-  rgb = _check_pair(original, reconstruction)
-  y = luma(rgb[0]), luma(rgb[1])
-  metrics = {}
-  for suffix, (a, b) in (("rgb", rgb), ("y", y)):
-    metrics[f"psnr-{suffix}"] = psnr(a, b)
-    metrics[f"ssim-{suffix}"], metrics[f"ms-ssim-{suffix}"] = _ssim_and_ms_ssim(*_check_pair(a, b))
-  return metrics
+  return Reference(original).metrics(reconstruction)

@@ -16,7 +16,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from compression_eval.codecs import Codec
-from compression_eval.measure import NamedImage, Record, curve_of, measure
+from compression_eval.measure import ImageMetrics, NamedImage, Record, curve_of, measure
 from compression_eval.rd import RDCurve, average_by_setting
 from compression_zoo.registry import make_codec
 
@@ -32,14 +32,25 @@ def _start_worker(threads: int) -> None:
   os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
 
 
-def _measure_in_worker(task: Tuple[str, np.ndarray]) -> Tuple[str, str, List[Record]]:
-  """(codec name, description, records) of one image; the worker keeps one codec loaded."""
-  spec, image = task
-  if spec not in _worker_codecs:
-    _worker_codecs.clear()  # models are large: hold the current codec only
-    _worker_codecs[spec] = make_codec(spec)
-  codec = _worker_codecs[spec]
-  return codec.name, codec.description, measure(codec, image)
+def _measure_in_worker(task: Tuple[Tuple[str, ...], np.ndarray]
+                       ) -> List[Tuple[str, str, List[Record]]]:
+  """(codec name, description, records) of one image for each spec, in order.
+
+  The worker keeps the group's codecs loaded, and the specs share the metrics of pixels
+  one of them measured already (`ImageMetrics`): the codings of one model decode
+  to the same pixels.
+  """
+  specs, image = task
+  if set(specs) != set(_worker_codecs):
+    _worker_codecs.clear()  # models are large: hold the current group only
+  metrics = ImageMetrics(image)
+  results = []
+  for spec in specs:
+    if spec not in _worker_codecs:
+      _worker_codecs[spec] = make_codec(spec)
+    codec = _worker_codecs[spec]
+    results.append((codec.name, codec.description, measure(codec, image, metrics)))
+  return results
 
 
 def worker_pool(jobs: int) -> multiprocessing.pool.Pool:
@@ -88,14 +99,34 @@ def evaluate_codec(spec: str, images: Sequence[NamedImage], jobs: int = 1,
   per_image = {} if per_image is None else per_image
   if pool is None and (jobs <= 1 or len(images) <= 1):
     return curve_of(codec or make_codec(spec), images, on_image, per_image)
+  return evaluate_codecs([spec], images, jobs, on_image, pool, [per_image])[0]
+
+
+def evaluate_codecs(specs: Sequence[str], images: Sequence[NamedImage], jobs: int = 1,
+                    on_image: Callable[[str], None] = lambda name: None,
+                    pool: Optional[multiprocessing.pool.Pool] = None,
+                    per_image: Optional[Sequence[Dict[str, List[Record]]]] = None
+                    ) -> List[RDCurve]:
+  """The curves of several codecs, measured together image by image in the workers.
+
+  Each image is coded by every spec in turn in one worker, so codecs of one model's bits
+  (R2I raw and range-coded, DeepSIC with either entropy model) share what they have in
+  common on that image: its metrics (`measure`) and, for R2I, the networks' pass
+  (`r2i_tf.evaluation`). `per_image`, when given, holds one dict per spec, receiving
+  each image's records of that spec.
+  """
+  per_image = [{} for _ in specs] if per_image is None else per_image
   with contextlib.ExitStack() as stack:
     if pool is None:
-      pool = stack.enter_context(worker_pool(min(jobs, len(images))))
-    records, identity = [], ("", "")
-    results = pool.imap(_measure_in_worker, [(spec, image) for _, image in images])
-    for (name, _), (codec_name, description, image_records) in zip(images, results):
-      identity = (codec_name, description)
-      per_image[name] = image_records
-      records.extend(image_records)
+      pool = stack.enter_context(worker_pool(max(1, min(jobs, len(images)))))
+    records: List[List[Record]] = [[] for _ in specs]
+    identities = [("", "")] * len(specs)
+    results = pool.imap(_measure_in_worker, [(tuple(specs), image) for _, image in images])
+    for (name, _), measured in zip(images, results):
+      for index, (codec_name, description, image_records) in enumerate(measured):
+        identities[index] = (codec_name, description)
+        per_image[index][name] = image_records
+        records[index].extend(image_records)
       on_image(name)
-  return average_by_setting(*identity, records)
+  return [average_by_setting(*identity, spec_records)
+          for identity, spec_records in zip(identities, records)]

@@ -226,11 +226,13 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
   """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
   and each shipped model's figures per image (`PER_IMAGE_KEYS`, per setting).
 
-  One pool of workers exports the codecs (`jobs` at a time) and then measures every codec
-  in turn, so TensorFlow starts once per worker, not once per model.
+  One pool of workers exports the codecs (`jobs` at a time) and then measures every model
+  in turn, so TensorFlow starts once per worker, not once per model; a model's codings
+  (DeepSIC's two entropy models, R2I's raw and range-coded bits) are measured together
+  on each image, sharing its networks' pass and metrics (`evaluate.evaluate_codecs`).
   """
   from compression_eval import rd  # pylint: disable=import-outside-toplevel
-  from compression_zoo.evaluate import evaluate_codec, worker_pool  # pylint: disable=import-outside-toplevel
+  from compression_zoo.evaluate import evaluate_codecs, worker_pool  # pylint: disable=import-outside-toplevel
   codecs = [model for model in zoo.MODELS if model.is_codec]
   architectures = deepsic_architectures(models)
   deepsic_points: Dict[str, list] = {f"deepsic-{arch}{coding}": []
@@ -242,31 +244,27 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
     paths = pool.starmap(zoo.export_codec, [(model, models / model.name, exports)
                                             for model in codecs], chunksize=1)
     for model, path in zip(codecs, paths):
-      print(f"Kodak: {model.name}", file=sys.stderr, flush=True)
-      records = {}
-      curve = evaluate_codec(f"{model.trainer}:{path}", images, pool=pool, per_image=records)
-      per_image[model.name] = _per_image_figures(records)
+      # The model's own curve first: the other codings of its bits reuse its pass.
+      kinds = [model.trainer]
       if model.name in architectures:
-        curve.name = model.name
-        deepsic_points[f"deepsic-{architectures[model.name]}"].append(curve)
-        print(f"Kodak: {model.name} (context-coded)", file=sys.stderr, flush=True)
-        records = {}
-        context = evaluate_codec(f"deepsic-context:{path}", images, pool=pool, per_image=records)
-        context.name = model.name
-        deepsic_points[f"deepsic-{architectures[model.name]}{CONTEXT}"].append(context)
-        per_image[f"{model.name}{CONTEXT}"] = _per_image_figures(records)
-      else:
-        curves[curve.name] = curve
+        kinds.append("deepsic-context")
       if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
-        kinds = ["r2i-ec", "r2i-learned"]
+        kinds += ["r2i-ec", "r2i-learned"]
         if model.name in FIRST_CODE_1_CODED:
           kinds += [f"r2i{FIRST_CODE_1}", f"r2i-learned{FIRST_CODE_1}"]
-        for kind in kinds:
-          print(f"Kodak: {model.name} ({kind})", file=sys.stderr, flush=True)
-          records = {}
-          curve = evaluate_codec(f"{kind}:{path}", images, pool=pool, per_image=records)
+      print(f"Kodak: {model.name} ({', '.join(kinds)})", file=sys.stderr, flush=True)
+      records: List[dict] = [{} for _ in kinds]
+      measured = evaluate_codecs([f"{kind}:{path}" for kind in kinds], images, pool=pool,
+                                 per_image=records)
+      for kind, curve, image_records in zip(kinds, measured, records):
+        if model.name in architectures:
+          coding = CONTEXT if kind == "deepsic-context" else ""
+          curve.name = model.name
+          deepsic_points[f"deepsic-{architectures[model.name]}{coding}"].append(curve)
+          per_image[f"{model.name}{coding}"] = _per_image_figures(image_records)
+        else:
           curves[curve.name] = curve
-          per_image[curve.name] = _per_image_figures(records)
+          per_image[curve.name] = _per_image_figures(image_records)
   for name, points in deepsic_points.items():
     points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
     coding = "context-coded" if name.endswith(CONTEXT) else "its own entropy model"

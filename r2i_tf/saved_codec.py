@@ -170,10 +170,16 @@ class SavedCodec:
     For IR2I the images of stages inside the first code are intermediate results: a
     file holds at least the whole first code, which the inpainting needs.
     """
-    rows, cols = grid_shape(parsed.height, parsed.width)
-    images = self._decode(self.client.stage_bits(parsed), rows, cols, scan_order,
-                          parsed.first_code_stages, last_only)
-    return [from_blocks(stage, parsed.height, parsed.width) for stage in images]
+    return self.decode_bits(self.client.stage_bits(parsed), parsed.height, parsed.width,
+                            parsed.first_code_stages, scan_order, last_only)
+
+  def decode_bits(self, bits: np.ndarray, height: int, width: int, first_code_stages: int,
+                  scan_order: str = "wavefront", last_only: bool = False) -> List[np.ndarray]:
+    """Every stage's image (or the last's alone) of a height x width image from the bits
+    (k, blocks, 2, 2, C) of its first k stages, as a file's entropy decoding gives them."""
+    rows, cols = grid_shape(height, width)
+    images = self._decode(bits, rows, cols, scan_order, first_code_stages, last_only)
+    return [from_blocks(stage, height, width) for stage in images]
 
   def decode_stages(self, data: bytes) -> List[np.ndarray]:
     """Every decodable stage's image, from stage 1 to the last complete one."""
