@@ -494,7 +494,9 @@ def render_report(results: Mapping[str, object]) -> str:
             f"{report['validation_images']} validation images of {report['imagenet_dir']}, from "
             f"the models in {report['models']} ({results['seconds']['total'] / 60:.1f} minutes). "
             "Rate savings are minus the BD rate: positive means fewer bits for the same "
-            "quality. Coding times are per image, with --jobs images coded side by side. The "
+            "quality. Coding times are per image, with --jobs images coded side by side; a "
+            "model's range-coded rows reuse the networks' pass of its raw row on each image, "
+            "their times those networks' seconds plus their own coder's. The "
             "classic codecs' curves are measured once per library version and image set and "
             "reused (`--remeasure-baselines` measures them again; `baselines` in results.json "
             "says when and with which versions each was measured).\n")
