@@ -143,20 +143,21 @@ class SavedCodec:
     rate. A codec's learned bit model is its folder's (or its run's) bit_model.npz, or a
     shipped one trained for it. `scan_order` (IR2I only) changes the time, not the bytes.
     """
+    stages = self.client.stage_count(stages)  # checked before the networks run
+    if coding_name(entropy_coded) == "learned":
+      self.client.bit_model()  # a missing one is refused before the networks run
+    bits = self.bits(image, scan_order)
+    return self.client.file(bits, *np.shape(image)[:2], stages, entropy_coded)
+
+  def bits(self, image: np.ndarray, scan_order: str = "wavefront") -> np.ndarray:
+    """Every stage's bits (stages, blocks, 2, 2, C) of a uint8 RGB image, blocks in raster order."""
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
       raise UserError(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
     height, width = image.shape[:2]
     if not (1 <= min(height, width) and max(height, width) <= bitstream.MAX_SIDE):
       raise UserError(f"image sides must be 1 to {bitstream.MAX_SIDE} pixels, got {height}x{width}")
-    stages = self.client.stage_count(stages)  # checked before the networks run
-    if coding_name(entropy_coded) == "learned":
-      self.client.bit_model()  # a missing one is refused before the networks run
-    return self.client.file(self.bits(image, scan_order), height, width, stages, entropy_coded)
-
-  def bits(self, image: np.ndarray, scan_order: str = "wavefront") -> np.ndarray:
-    """Every stage's bits (stages, blocks, 2, 2, C) of a uint8 RGB image, blocks in raster order."""
-    rows, cols = grid_shape(*image.shape[:2])
+    rows, cols = grid_shape(height, width)
     return self._encode(to_blocks(image), rows, cols, scan_order)
 
   def parse(self, data: bytes) -> bitstream.Parsed:
