@@ -42,13 +42,19 @@ def _as_float(image: np.ndarray) -> np.ndarray:
   return array
 
 
+def _checked(image: np.ndarray) -> np.ndarray:
+  """`_as_float`, refusing an image without pixels."""
+  array = _as_float(image)
+  if array.shape[0] == 0 or array.shape[1] == 0:
+    raise ValueError("images must have at least one pixel")
+  return array
+
+
 def _check_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   a, b = _as_float(a), _as_float(b)
   if a.shape != b.shape:
     raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
-  if a.shape[0] == 0 or a.shape[1] == 0:
-    raise ValueError("images must have at least one pixel")
-  return a, b
+  return _checked(a), b
 
 
 def luma(image: np.ndarray) -> np.ndarray:
@@ -184,10 +190,9 @@ class Reference:
   """
 
   def __init__(self, original: np.ndarray):
-    rgb, _ = _check_pair(original, original)
-    y = luma(rgb)[..., None]
+    rgb = _checked(original)
     self.shape = rgb.shape
-    self._sides = {"rgb": (rgb, _pyramid(rgb)), "y": (y, _pyramid(y))}
+    self._pyramids = {"rgb": _pyramid(rgb), "y": _pyramid(luma(rgb)[..., None])}
 
   def metrics(self, reconstruction: np.ndarray) -> Dict[str, float]:
     """Every metric the project reports, keyed as in CompressAI's result files."""
@@ -196,8 +201,8 @@ class Reference:
       raise ValueError(f"images differ in shape: {self.shape} vs {rgb.shape}")
     metrics = {}
     for suffix, b in (("rgb", rgb), ("y", luma(rgb)[..., None])):
-      a, pyramid = self._sides[suffix]
-      metrics[f"psnr-{suffix}"] = psnr(a, b)
+      pyramid = self._pyramids[suffix]
+      metrics[f"psnr-{suffix}"] = psnr(pyramid[0][0], b)  # the finest scale: the image
       metrics[f"ssim-{suffix}"], metrics[f"ms-ssim-{suffix}"] = _ssim_and_ms_ssim(pyramid, b)
     return metrics
 
