@@ -115,18 +115,39 @@ def evaluate_codecs(specs: Sequence[str], images: Sequence[NamedImage], jobs: in
   (`r2i_tf.evaluation`). `per_image`, when given, holds one dict per spec, receiving
   each image's records of that spec.
   """
-  per_image = [{} for _ in specs] if per_image is None else per_image
   with contextlib.ExitStack() as stack:
     if pool is None:
       pool = stack.enter_context(worker_pool(max(1, min(jobs, len(images)))))
+    return next(evaluate_groups([specs], images, pool, on_image,
+                                None if per_image is None else [per_image]))
+
+
+def evaluate_groups(groups: Sequence[Sequence[str]], images: Sequence[NamedImage],
+                    pool: multiprocessing.pool.Pool,
+                    on_image: Callable[[str], None] = lambda name: None,
+                    per_image: Optional[Sequence[Sequence[Dict[str, List[Record]]]]] = None
+                    ) -> Iterator[List[RDCurve]]:
+  """Each group's curves (`evaluate_codecs` of its specs), in order, as soon as its
+  last image is measured.
+
+  The tasks of every group go to the workers as one stream, so a worker that is done
+  with a group's images starts on the next group's rather than waiting for the other
+  workers to finish theirs: on Kodak one image of IR2I's codings takes tens of seconds.
+  A worker loads a group's codecs when its first image of that group reaches it.
+  `per_image`, when given, holds per group one dict per spec (as `evaluate_codecs`).
+  """
+  per_image = ([[{} for _ in specs] for specs in groups] if per_image is None
+               else per_image)
+  tasks = [(tuple(specs), image) for specs in groups for _, image in images]
+  results = pool.imap(_measure_in_worker, tasks)
+  for specs, group_per_image in zip(groups, per_image):
     records: List[List[Record]] = [[] for _ in specs]
     identities = [("", "")] * len(specs)
-    results = pool.imap(_measure_in_worker, [(tuple(specs), image) for _, image in images])
     for (name, _), measured in zip(images, results):
       for index, (codec_name, description, image_records) in enumerate(measured):
         identities[index] = (codec_name, description)
-        per_image[index][name] = image_records
+        group_per_image[index][name] = image_records
         records[index].extend(image_records)
       on_image(name)
-  return [average_by_setting(*identity, spec_records)
-          for identity, spec_records in zip(identities, records)]
+    yield [average_by_setting(*identity, spec_records)
+           for identity, spec_records in zip(identities, records)]

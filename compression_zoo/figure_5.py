@@ -14,9 +14,10 @@ the ones the Kodak curves measure.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing.pool
 import re
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -76,11 +77,14 @@ def _slug(text: str) -> str:
   return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-").lower()
 
 
-def _files(column: Column, codecs: Mapping[str, FileCodec], image: np.ndarray
+def _files(column: Column, codecs: Dict[str, FileCodec], image: np.ndarray
            ) -> Dict[str, Tuple[FileCodec, bytes]]:
-  """Every file of a column's codecs for `image`, by file name."""
+  """Every file of a column's codecs for `image`, by file name; `codecs` keeps the codecs
+  built, by registry spec."""
   files = {}
   for name, spec in column.codecs:
+    if spec not in codecs:
+      codecs[spec] = registry.make_codec(spec)
     coded = codecs[spec].files(image)
     for setting, data in coded:
       files[name if len(coded) == 1 else f"{name}-{_slug(str(setting))}"] = (codecs[spec], data)
@@ -103,28 +107,53 @@ def _panel(image_name: str, image: np.ndarray, label: str, target: float,
                metrics.psnr(image, decoded), candidates), decoded
 
 
+# One image's figure: (its name, pixels, crop, the targets, the columns, the files' folder).
+_ImageTask = Tuple[str, np.ndarray, Crop, Sequence[float], Sequence[Column], Path]
+# What one image's figure shows: its panels, and its rows of (label, crop) cells.
+_ImageRows = Tuple[List[Shown], List[List[Tuple[str, np.ndarray]]]]
+
+
+def _image_rows(task: _ImageTask, codecs: Dict[str, FileCodec]) -> _ImageRows:
+  """One image's panels and rows (one per target: the original's crop, then each column's)."""
+  image_name, image, crop, targets, columns, files_dir = task
+  files = {column.label: _files(column, codecs, image) for column in columns}
+  shown, rows = [], []
+  for target in targets:
+    row = [(f"original\nrow: {target:g} bpp or more", crop.of(image))]
+    for column in columns:
+      panel, decoded = _panel(image_name, image, column.label, target, files[column.label],
+                              files_dir)
+      shown.append(panel)
+      row.append((f"{panel.codec}\n{panel.bpp:.3f} bpp, {panel.psnr:.2f} dB", crop.of(decoded)))
+    rows.append(row)
+  return shown, rows
+
+
+_worker_codecs: Dict[str, FileCodec] = {}
+
+
+def _image_rows_in_worker(task: _ImageTask) -> _ImageRows:
+  """`_image_rows` in a worker process, which keeps its codecs for its next image."""
+  return _image_rows(task, _worker_codecs)
+
+
 def draw(images: Mapping[str, np.ndarray], crops: Mapping[str, Crop],
          targets: Sequence[float], columns: Sequence[Column], files_dir: Path,
-         out: Path) -> List[Shown]:
+         out: Path, pool: Optional[multiprocessing.pool.Pool] = None) -> List[Shown]:
   """Writes <out>/fig5_<image>.png for each image of `crops` (a row per target: the
   original's crop, then each column's) and the shown files into `files_dir`; returns
-  the panels it drew, row by row."""
+  the panels it drew, row by row. With a `pool` (`compression_zoo.evaluate.worker_pool`),
+  its workers code the images side by side; the figures are drawn here."""
   from compression_eval.plots import plot_crops  # pylint: disable=import-outside-toplevel
-  codecs = {spec: registry.make_codec(spec) for column in columns for _, spec in column.codecs}
   ensure_dir(files_dir)
+  tasks = [(name, images[name], crop, tuple(targets), tuple(columns), files_dir)
+           for name, crop in crops.items()]
+  codecs: Dict[str, FileCodec] = {}
+  coded = (pool.imap(_image_rows_in_worker, tasks) if pool is not None else
+           (_image_rows(task, codecs) for task in tasks))
   shown: List[Shown] = []
-  for image_name, crop in crops.items():
-    image = images[image_name]
-    files = {column.label: _files(column, codecs, image) for column in columns}
-    rows = []
-    for target in targets:
-      row = [(f"original\nrow: {target:g} bpp or more", crop.of(image))]
-      for column in columns:
-        panel, decoded = _panel(image_name, image, column.label, target, files[column.label],
-                                files_dir)
-        shown.append(panel)
-        row.append((f"{panel.codec}\n{panel.bpp:.3f} bpp, {panel.psnr:.2f} dB", crop.of(decoded)))
-      rows.append(row)
+  for (image_name, _, crop, *_), (panels, rows) in zip(tasks, coded):
+    shown += panels
     plot_crops(rows, out / f"fig5_{image_name}.png",
                title=f"{image_name}, {crop.size}x{crop.size} from (x {crop.left}, y "
                f"{crop.top}): each codec's file of the lowest rate at or above the row's")

@@ -86,13 +86,13 @@ def draw_figure_4(logs: Path, out: Path) -> Dict[str, object]:
 
 
 def draw_figure_5(kodak: Sequence[Tuple[str, np.ndarray]], models: Path, exports: Path,
-             work: Path, out: Path) -> Dict[str, object]:
+                  work: Path, out: Path, pool=None) -> Dict[str, object]:
   """Draws <out>/fig5_<image>.png from the Kodak images ((name, image) pairs) and the
   shipped models in `models`, keeping the files shown in <work>/figure_5; what
-  results.json records of it."""
+  results.json records of it. A `pool`'s workers code the images (`figure_5.draw`)."""
   print("Figure 5: coding its image parts", file=sys.stderr, flush=True)
   shown = figure_5.draw(dict(kodak), FIGURE_5_CROPS, FIGURE_5_TARGETS,
-                        figure_5_columns(models, exports), work / "figure_5", out)
+                        figure_5_columns(models, exports), work / "figure_5", out, pool)
   return {"plots": [f"fig5_{name}.png" for name in FIGURE_5_CROPS],
           "targets": list(FIGURE_5_TARGETS),
           "crops": {name: dataclasses.asdict(crop) for name, crop in FIGURE_5_CROPS.items()},

@@ -221,50 +221,58 @@ def _per_image_figures(records: Dict[str, list]) -> Dict[str, list]:
           for image, image_records in records.items()}
 
 
-def measure_kodak(models: Path, exports: Path, images, jobs: int, out: Path,
+def _kodak_codings(model: zoo.ZooModel, architectures: Dict[str, str]) -> List[str]:
+  """The codings (registry kinds) Kodak measures of a shipped codec: its own first, as the
+  other codings of its bits reuse its pass."""
+  kinds = [model.trainer]
+  if model.name in architectures:
+    kinds.append("deepsic-context")
+  if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
+    kinds += ["r2i-ec", "r2i-learned"]
+    if model.name in FIRST_CODE_1_CODED:
+      kinds += [f"r2i{FIRST_CODE_1}", f"r2i-learned{FIRST_CODE_1}"]
+  return kinds
+
+
+def measure_kodak(models: Path, exports: Path, images, jobs: int, pool, out: Path,
                   remeasure: bool) -> Tuple[Dict[str, object], Dict[str, dict]]:
   """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
   and each shipped model's figures per image (`PER_IMAGE_KEYS`, per setting).
 
-  One pool of workers exports the codecs (`jobs` at a time) and then measures every model
-  in turn, so TensorFlow starts once per worker, not once per model; a model's codings
+  The `pool`'s `jobs` workers (`evaluate.worker_pool`) export the codecs and then measure every
+  model, so TensorFlow starts once per worker, not once per model; a model's codings
   (DeepSIC's two entropy models, R2I's raw and range-coded bits) are measured together
-  on each image, sharing its networks' pass and metrics (`evaluate.evaluate_codecs`).
+  on each image, sharing its networks' pass and metrics (`evaluate.evaluate_codecs`), and
+  the models' images go to the workers as one stream (`evaluate.evaluate_groups`).
   """
   from compression_eval import rd  # pylint: disable=import-outside-toplevel
-  from compression_zoo.evaluate import evaluate_codecs, worker_pool  # pylint: disable=import-outside-toplevel
+  from compression_zoo.evaluate import evaluate_groups  # pylint: disable=import-outside-toplevel
   codecs = [model for model in zoo.MODELS if model.is_codec]
   architectures = deepsic_architectures(models)
   deepsic_points: Dict[str, list] = {f"deepsic-{arch}{coding}": []
                                      for coding in ("", CONTEXT) for arch in ("pre", "post")}
   per_image: Dict[str, dict] = {}
-  with worker_pool(jobs) as pool:
-    curves = classic_curves(images, jobs, out, remeasure, pool)
-    print(f"exporting {len(codecs)} codecs", file=sys.stderr, flush=True)
-    paths = pool.starmap(zoo.export_codec, [(model, models / model.name, exports)
-                                            for model in codecs], chunksize=1)
-    for model, path in zip(codecs, paths):
-      # The model's own curve first: the other codings of its bits reuse its pass.
-      kinds = [model.trainer]
+  curves = classic_curves(images, jobs, out, remeasure, pool)
+  print(f"exporting {len(codecs)} codecs", file=sys.stderr, flush=True)
+  paths = pool.starmap(zoo.export_codec, [(model, models / model.name, exports)
+                                          for model in codecs], chunksize=1)
+  kinds_of = [_kodak_codings(model, architectures) for model in codecs]
+  records = [[{} for _ in kinds] for kinds in kinds_of]
+  groups = [[f"{kind}:{path}" for kind in kinds] for kinds, path in zip(kinds_of, paths)]
+  started = time.perf_counter()
+  measured_groups = evaluate_groups(groups, images, pool, per_image=records)
+  for model, kinds, measured, group_records in zip(codecs, kinds_of, measured_groups, records):
+    print(f"Kodak: {model.name} ({', '.join(kinds)}) measured at "
+          f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    for kind, curve, image_records in zip(kinds, measured, group_records):
       if model.name in architectures:
-        kinds.append("deepsic-context")
-      if model.name in ENTROPY_CODED:  # Table 2's rows beyond the paper
-        kinds += ["r2i-ec", "r2i-learned"]
-        if model.name in FIRST_CODE_1_CODED:
-          kinds += [f"r2i{FIRST_CODE_1}", f"r2i-learned{FIRST_CODE_1}"]
-      print(f"Kodak: {model.name} ({', '.join(kinds)})", file=sys.stderr, flush=True)
-      records: List[dict] = [{} for _ in kinds]
-      measured = evaluate_codecs([f"{kind}:{path}" for kind in kinds], images, pool=pool,
-                                 per_image=records)
-      for kind, curve, image_records in zip(kinds, measured, records):
-        if model.name in architectures:
-          coding = CONTEXT if kind == "deepsic-context" else ""
-          curve.name = model.name
-          deepsic_points[f"deepsic-{architectures[model.name]}{coding}"].append(curve)
-          per_image[f"{model.name}{coding}"] = _per_image_figures(image_records)
-        else:
-          curves[curve.name] = curve
-          per_image[curve.name] = _per_image_figures(image_records)
+        coding = CONTEXT if kind == "deepsic-context" else ""
+        curve.name = model.name
+        deepsic_points[f"deepsic-{architectures[model.name]}{coding}"].append(curve)
+        per_image[f"{model.name}{coding}"] = _per_image_figures(image_records)
+      else:
+        curves[curve.name] = curve
+        per_image[curve.name] = _per_image_figures(image_records)
   for name, points in deepsic_points.items():
     points.sort(key=lambda point: point.results["bpp"][0])  # zoo order is training order
     coding = "context-coded" if name.endswith(CONTEXT) else "its own entropy model"
@@ -419,14 +427,18 @@ def main(argv: List[str] | None = None) -> int:
   figure_4 = figures.draw_figure_4(Path(args.figure_4_logs), out)
 
   from compression_eval.datasets import load_kodak  # pylint: disable=import-outside-toplevel
+  from compression_zoo.evaluate import worker_pool  # pylint: disable=import-outside-toplevel
   seconds, started = {}, time.perf_counter()
   kodak = load_kodak(args.kodak_dir, data_dir=args.data_dir)
   images = kodak[:args.limit]
   accuracy = measure_accuracy(models, args.imagenet_dir)
   seconds["table_i"] = time.perf_counter() - started
-  curves, per_image = measure_kodak(models, work / "exports", images, args.jobs, out,
-                                    args.remeasure_baselines)
-  seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
+  with worker_pool(args.jobs) as pool:  # TensorFlow starts once per worker for both
+    curves, per_image = measure_kodak(models, work / "exports", images, args.jobs, pool, out,
+                                      args.remeasure_baselines)
+    seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
+    figure_5 = figures.draw_figure_5(kodak, models, work / "exports", work, out, pool)
+    seconds["figures"] = time.perf_counter() - started - sum(seconds.values())
   inpainting = measure_inpainting(models, images, args.jobs, args.inpainting_fraction)
   seconds["table_1"] = time.perf_counter() - started - sum(seconds.values())
 
@@ -442,9 +454,7 @@ def main(argv: List[str] | None = None) -> int:
   found += paper_tables.entropy_coding_findings(tables["table_2"], tables["table_2_shared"],
                                                 tables["table_2_direct"])
   pictures = plots(curves, out, len(images))
-  drawn = {"figure_5": figures.draw_figure_5(kodak, models, work / "exports", work, out),
-           "figure_4": figure_4}
-  seconds["figures"] = time.perf_counter() - started - sum(seconds.values())
+  drawn = {"figure_5": figure_5, "figure_4": figure_4}
   seconds["total"] = time.perf_counter() - started
   results = {
       "preset": args.preset, "kodak_images": len(images), "seconds": seconds,

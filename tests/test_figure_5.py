@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from compression_eval import plots
-from compression_zoo import figure_5, registry
+from compression_zoo import evaluate, figure_5, registry
 from compression_zoo.figure_5 import Column, Crop
 from tests.conftest import smooth_image
 from tests.test_deepsic_cli import psnr
@@ -73,3 +73,18 @@ def test_each_panel_is_the_nearest_file_at_or_above_its_target_labelled_as_measu
   r2i_half = next(panel for panel in shown if panel.codec == "R2I" and panel.target_bpp == 0.5)
   assert r2i_half.bpp < 0.5 and Path(r2i_half.file).name == "tiny-r2i-3.r2i"
 
+
+
+def test_a_pools_workers_draw_the_figures_coded_here(tmp_path):
+  images = {"a": smooth_image(64, 96, 1), "b": smooth_image(80, 64, 2)}
+  crops = {name: Crop(top=8, left=8, size=32) for name in images}
+  columns = [Column("JPEG", (("jpeg", "jpeg"),)), Column("WebP", (("webp", "webp"),))]
+  here = figure_5.draw(images, crops, (0.5, 1.0), columns, tmp_path / "here", tmp_path / "here")
+  with evaluate.worker_pool(2) as pool:
+    there = figure_5.draw(images, crops, (0.5, 1.0), columns, tmp_path / "pool",
+                          tmp_path / "pool", pool)
+  key = lambda panel: (panel.image, panel.target_bpp, panel.codec, Path(panel.file).name,
+                       panel.bytes, panel.psnr, panel.candidates)
+  assert [key(panel) for panel in there] == [key(panel) for panel in here]
+  for name in images:
+    assert (tmp_path / "pool" / f"fig5_{name}.png").read_bytes()[:8] == PNG_MAGIC

@@ -100,3 +100,19 @@ def test_a_coding_whose_file_decodes_to_other_bits_is_refused(r2i_learned, monke
   monkeypatch.setattr(ServingClient, "stage_bits", lossy)
   with pytest.raises(RuntimeError, match="differ from those it was written from"):
     evaluate._measure_in_worker(((f"r2i:{r2i_learned}", f"r2i-ec:{r2i_learned}"), image))
+
+
+def test_groups_streamed_to_the_workers_give_each_groups_curves_in_order():
+  images = [("a", smooth_image(40, 56, 1)), ("b", smooth_image(48, 40, 2)),
+            ("c", smooth_image(40, 40, 3))]
+  alone = {spec: evaluate.evaluate_codec(spec, images) for spec in ("jpeg", "webp")}
+  groups = [["jpeg", "webp"], ["webp"], ["jpeg"]]
+  records = [[{} for _ in group] for group in groups]
+  with evaluate.worker_pool(2) as pool:
+    streamed = list(evaluate.evaluate_groups(groups, images, pool, per_image=records))
+  assert len(streamed) == len(groups)
+  for group, curves, group_records in zip(groups, streamed, records):
+    assert [curve.name for curve in curves] == [alone[spec].name for spec in group]
+    for spec, curve, image_records in zip(group, curves, group_records):
+      assert all(curve.results[key] == alone[spec].results[key] for key in SAME)
+      assert sorted(image_records) == ["a", "b", "c"]
