@@ -29,12 +29,19 @@ DEFAULT_WORK = REPO / "runs" / "benchmarks"
 
 def export(kind: str, work: Path = DEFAULT_WORK) -> Path:
   """The codec SavedModel of a benchmarked shipped model (exported once, then reused)."""
+  return export_model(MODELS[kind], work)[1]
+
+
+def export_model(name: str, work: Path = DEFAULT_WORK) -> Tuple[str, Path]:
+  """(registry kind, codec SavedModel) of the shipped codec `name` (exported once)."""
   from compression_zoo import zoo  # pylint: disable=import-outside-toplevel
-  name = MODELS[kind]
   folder = REPO / "saved_models" / name
+  known = {model.name: model for model in zoo.MODELS if model.is_codec}
+  if name not in known:
+    raise UserError(f"{name} is not a shipped codec (one of {', '.join(known)})")
   if not folder.is_dir():
     raise UserError(f"shipped model {folder} is missing")
-  return zoo.export_codec(zoo.by_name(name), folder, work / "exports")
+  return known[name].trainer, zoo.export_codec(known[name], folder, work / "exports")
 
 
 def kodak_paths(kodak_dir: str, count: int) -> List[Path]:

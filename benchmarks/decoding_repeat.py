@@ -85,15 +85,8 @@ def _busy(processes: int) -> Iterator[None]:
 
 
 def measure(model: str, image_path: Path, repeats: int, busy: int) -> Dict[str, Any]:
-  from compression_zoo import zoo  # pylint: disable=import-outside-toplevel
-  folder = common.REPO / "saved_models" / model
-  known = {shipped.name: shipped for shipped in zoo.MODELS}
-  if model not in known or not folder.is_dir():
-    raise UserError(f"{model} is not a shipped model (saved_models/: {', '.join(known)})")
-  shipped = known[model]
-  if not shipped.is_codec:
-    raise UserError(f"{model} is not a codec (a classifier): name a shipped codec")
-  spec = f"{shipped.trainer}:{zoo.export_codec(shipped, folder, common.DEFAULT_WORK / 'exports')}"
+  kind, path = common.export_model(model)
+  spec = f"{kind}:{path}"
   rows, default = {}, None
   with tempfile.TemporaryDirectory() as scratch, _busy(busy):
     for name, environment in SETTINGS.items():
