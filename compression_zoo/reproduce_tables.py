@@ -234,12 +234,12 @@ def _kodak_codings(model: zoo.ZooModel, architectures: Dict[str, str]) -> List[s
   return kinds
 
 
-def measure_kodak(models: Path, exports: Path, images, jobs: int, pool, out: Path,
+def measure_kodak(models: Path, exports: Path, images, pool, out: Path,
                   remeasure: bool) -> Tuple[Dict[str, object], Dict[str, dict]]:
   """Every Kodak curve: the classic codecs, DeepSIC (one curve per architecture), R2I, IR2I;
   and each shipped model's figures per image (`PER_IMAGE_KEYS`, per setting).
 
-  The `pool`'s `jobs` workers (`evaluate.worker_pool`) export the codecs and then measure every
+  The `pool`'s workers (`evaluate.worker_pool`) export the codecs and then measure every
   model, so TensorFlow starts once per worker, not once per model; a model's codings
   (DeepSIC's two entropy models, R2I's raw and range-coded bits) are measured together
   on each image, sharing its networks' pass and metrics (`evaluate.evaluate_codecs`), and
@@ -252,7 +252,7 @@ def measure_kodak(models: Path, exports: Path, images, jobs: int, pool, out: Pat
   deepsic_points: Dict[str, list] = {f"deepsic-{arch}{coding}": []
                                      for coding in ("", CONTEXT) for arch in ("pre", "post")}
   per_image: Dict[str, dict] = {}
-  curves = classic_curves(images, jobs, out, remeasure, pool)
+  curves = classic_curves(images, 1, out, remeasure, pool)  # the pool's workers measure them
   print(f"exporting {len(codecs)} codecs", file=sys.stderr, flush=True)
   paths = pool.starmap(zoo.export_codec, [(model, models / model.name, exports)
                                           for model in codecs], chunksize=1)
@@ -434,7 +434,7 @@ def main(argv: List[str] | None = None) -> int:
   accuracy = measure_accuracy(models, args.imagenet_dir)
   seconds["table_i"] = time.perf_counter() - started
   with worker_pool(args.jobs) as pool:  # TensorFlow starts once per worker for both
-    curves, per_image = measure_kodak(models, work / "exports", images, args.jobs, pool, out,
+    curves, per_image = measure_kodak(models, work / "exports", images, pool, out,
                                       args.remeasure_baselines)
     seconds["kodak"] = time.perf_counter() - started - sum(seconds.values())
     figure_5 = figures.draw_figure_5(kodak, models, work / "exports", work, out, pool)
