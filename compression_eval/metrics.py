@@ -42,9 +42,8 @@ def _as_float(image: np.ndarray) -> np.ndarray:
   return array
 
 
-def _checked(image: np.ndarray) -> np.ndarray:
-  """`_as_float`, refusing an image without pixels."""
-  array = _as_float(image)
+def _with_pixels(array: np.ndarray) -> np.ndarray:
+  """`array` (H, W, C), refused when it has no pixels."""
   if array.shape[0] == 0 or array.shape[1] == 0:
     raise ValueError("images must have at least one pixel")
   return array
@@ -54,7 +53,7 @@ def _check_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   a, b = _as_float(a), _as_float(b)
   if a.shape != b.shape:
     raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
-  return _checked(a), b
+  return _with_pixels(a), b
 
 
 def luma(image: np.ndarray) -> np.ndarray:
@@ -190,7 +189,7 @@ class Reference:
   """
 
   def __init__(self, original: np.ndarray):
-    rgb = _checked(original)
+    rgb = _with_pixels(_as_float(original))
     self.shape = rgb.shape
     self._pyramids = {"rgb": _pyramid(rgb), "y": _pyramid(luma(rgb)[..., None])}
 

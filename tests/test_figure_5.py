@@ -74,7 +74,6 @@ def test_each_panel_is_the_nearest_file_at_or_above_its_target_labelled_as_measu
   assert r2i_half.bpp < 0.5 and Path(r2i_half.file).name == "tiny-r2i-3.r2i"
 
 
-
 def test_a_pools_workers_draw_the_figures_coded_here(tmp_path):
   images = {"a": smooth_image(64, 96, 1), "b": smooth_image(80, 64, 2)}
   crops = {name: Crop(top=8, left=8, size=32) for name in images}
