@@ -34,8 +34,8 @@ def shipped_codecs(family: Family) -> List[str]:
 def _shipped_codec(family: Family, name: str, folder: Path) -> Path:
   config = (folder / "config.json").read_text()
   if not family.has_codec(config):
-    raise UserError(f"{name} is not a {family.title} codec (see python -m {family.package} "
-                    "models)")
+    raise UserError(f"{name} is not one of {family.title}'s codecs (see python -m "
+                    f"{family.package} models)")
   return export_cache.cached_codec(family, name, folder, exports(), announce=True)
 
 
@@ -75,7 +75,7 @@ def codec_of_file(family: Family, data: bytes, path: str) -> Path:
   """
   prefix = file_header.read_prefix(data)
   if prefix is None or prefix.magic != family.magic:
-    raise UserError(f"{path} is not a {family.title} file")
+    raise UserError(f"{path} is not a {family.extension} file")
   candidates, root = shipped_codecs(family), exports()
   unknown = []
   for name in candidates:

@@ -108,7 +108,7 @@ def test_a_file_is_matched_to_the_shipped_model_that_wrote_it(zoo_env, monkeypat
   assert export_cache.known_model_id("deepsic-post-other", folder, root) == other.model_id
   with pytest.raises(UserError, match="no shipped DeepSIC model wrote x.dsic"):
     model_lookup.codec_of_file(family, data[:5] + b"\0\0\0\0" + data[9:], "x.dsic")
-  with pytest.raises(UserError, match="is not a DeepSIC file"):
+  with pytest.raises(UserError, match="is not a .dsic file"):
     model_lookup.codec_of_file(family, b"R2IC" + data[4:], "x.dsic")
   assert registry.make_codec("deepsic-post-other").name == "deepsic-post-other"
 
