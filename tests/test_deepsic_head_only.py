@@ -115,3 +115,17 @@ def test_a_reference_started_from_a_pre_semantic_codec_classifies_as_the_codec_d
   narrower = dataclasses.replace(config, filters=config.filters // 2)
   with pytest.raises(UserError, match="has other widths"):
     train.build_model(narrower, PRESETS["quick"], 10, init=tmp_path / "source")
+
+
+def test_init_refuses_a_model_of_another_subsampling(tmp_path):
+  """The weights of a stride-16 model fit a stride-32 one's shapes but not its function
+  (docs/deepsic_accuracy.md): `--init` says so instead of training from them."""
+  import dataclasses  # pylint: disable=import-outside-toplevel
+  from compression_eval import training  # pylint: disable=import-outside-toplevel
+  from deepsic_tf import train  # pylint: disable=import-outside-toplevel
+  from deepsic_tf.presets import PRESETS  # pylint: disable=import-outside-toplevel
+  source = tiny_model("pre", seed=5)
+  training.save_model(source, source.config.to_json(), tmp_path / "source")
+  coarser = dataclasses.replace(source.config, subsampling=(4, 2, 2, 2))
+  with pytest.raises(UserError, match="subsamples by 4,2,2,1, this model by 4,2,2,2"):
+    train.build_model(coarser, PRESETS["quick"], 10, init=tmp_path / "source")
