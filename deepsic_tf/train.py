@@ -148,16 +148,17 @@ def _assign_init(model: Model, init: Path) -> None:
   takes all but the head, which starts fresh. The reference classifier started from a
   codec takes its analysis transform and head."""
   source_config = _init_config(init)
-  if source_config is None or source_config.architecture == "reference":
-    training.assign_weights(model, init)
-    return
-  if tuple(source_config.subsampling) != tuple(model.config.subsampling):
+  if source_config is not None and (tuple(source_config.subsampling)
+                                    != tuple(model.config.subsampling)):
     # The weights have the same shapes, but a stride-32 model started from a stride-16 one
     # codes at 71 bpp and 6 dB after 1,000 steps and trains slower than from scratch
     # (docs/deepsic_accuracy.md, "The paper sets the rate by the subsampling").
     raise UserError(f"--init: {init} subsamples by {_factors(source_config.subsampling)}, "
                     f"this model by {_factors(model.config.subsampling)}: its weights do not "
                     "carry over; train from scratch")
+  if source_config is None or source_config.architecture == "reference":
+    training.assign_weights(model, init)
+    return
   if isinstance(model, ReferenceClassifier):
     # A pre-semantic codec's classifier is h(f(x)) on the floating-point features (Fig. 2a
     # and section III-C), the reference's network: started from it, the reference learns
