@@ -148,8 +148,7 @@ def _assign_init(model: Model, init: Path) -> None:
   takes all but the head, which starts fresh. The reference classifier started from a
   codec takes its analysis transform and head."""
   source_config = _init_config(init)
-  if source_config is not None and (tuple(source_config.subsampling)
-                                    != tuple(model.config.subsampling)):
+  if source_config is not None and source_config.subsampling != model.config.subsampling:
     # The weights have the same shapes, but a stride-32 model started from a stride-16 one
     # codes at 71 bpp and 6 dB after 1,000 steps and trains slower than from scratch
     # (docs/deepsic_accuracy.md, "The paper sets the rate by the subsampling").
