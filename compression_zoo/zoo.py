@@ -23,7 +23,7 @@ from compression_zoo import families
 from deepsic_tf.presets import PRESETS as DEEPSIC_PRESETS
 from deepsic_tf.presets import (CODE_CHANNELS, HEAD_RUN, LAMBDA_SEMANTIC,
                                 LAMBDA_SEMANTIC_RUN, PRIOR_RUN, RATE_POINTS,
-                                REFERENCE_RUN, REFERENCE_START)
+                                REFERENCE_RUN, REFERENCE_START, SCRATCH_PATCHES)
 from r2i_tf.presets import (INPAINTER_STEPS, IR2I_CPU_RUNS, IR2I_LOW_RATE_STEPS, IR2I_STEPS,
                             LOW_RATE, LOW_RATE_RUNS, R2I_CPU_RUNS, R2I_LOW_RATE_STEPS)
 
@@ -86,13 +86,22 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   lambda_distortion = point.shipped_lambda or point.lambda_distortion
   flags = (*_deepsic_flags(architecture, point.filters, lambda_distortion),
            "--lambda-semantic", str(LAMBDA_SEMANTIC))
+  stride = ""
+  if point.subsampling:
+    flags += ("--subsampling", ",".join(map(str, point.subsampling)))
+    stride = f", subsampling {flags[-1]}"
   role = (f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-          f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}): "
+          f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}{stride}): "
           "a Table I row and a point of Figures 6-7")
-  transforms = ZooModel(f"{name}-transforms-lambda2", "deepsic", flags,
-                        f"the run whose transforms {name} keeps",
-                        cpu_flags=LAMBDA_SEMANTIC_RUN, warmup=_post_semantic_weight_one(quality),
-                        warmup_at_cpu_only=True)
+  if point.subsampling:
+    transforms = ZooModel(f"{name}-transforms", "deepsic", flags,
+                          f"the run whose transforms {name} keeps",
+                          cpu_flags=("--steps", str(point.steps), *SCRATCH_PATCHES))
+  else:
+    transforms = ZooModel(f"{name}-transforms-lambda2", "deepsic", flags,
+                          f"the run whose transforms {name} keeps",
+                          cpu_flags=LAMBDA_SEMANTIC_RUN,
+                          warmup=_post_semantic_weight_one(quality), warmup_at_cpu_only=True)
   return _prior_and_head(name, flags, transforms, role)
 
 

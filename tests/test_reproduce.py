@@ -186,8 +186,18 @@ def test_zoo_commands_are_ones_the_trainers_accept(tmp_path):
   pre = deepsic_train_cli.parse_args(pre[3][2:])
   assert pre.architecture == "pre" and pre.lambda_semantic == LAMBDA_SEMANTIC
   assert pre.init == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
-  q1 = zoo.training_commands(zoo.by_name("deepsic-post-q1"), "d", "cpu", tmp_path, tmp_path)
-  assert q1[3][q1[3].index("--init") + 1] == str(tmp_path / "deepsic-post-q2-lambda2-1" / "model")
+  # q1 has the paper's coarser subsampling (section IV-A), which does not carry over by
+  # --init: three runs from scratch (joint, prior, head), each at that subsampling.
+  for architecture in ("pre", "post"):
+    q1 = zoo.training_commands(zoo.by_name(f"deepsic-{architecture}-q1"), "d", "cpu",
+                               tmp_path, tmp_path)
+    assert len(q1) == 3 and "--init" not in q1[0]
+    parsed = [deepsic_train_cli.parse_args(command[2:]) for command in q1]
+    assert {args.subsampling for args in parsed} == {"4,2,2,2"}
+    assert parsed[0].architecture == architecture and parsed[0].patch_size == 128
+    paper, = zoo.training_commands(zoo.by_name(f"deepsic-{architecture}-q1"), "d", "paper",
+                                   tmp_path, tmp_path)
+    assert deepsic_train_cli.parse_args(paper[2:]).subsampling == "4,2,2,2"
   points = [tuple(float(entry.flags[entry.flags.index(flag) + 1])
                   for flag in ("--filters", "--lambda")) for entry in
             sorted((e for e in zoo.MODELS if e.name.startswith("deepsic-post-")),
