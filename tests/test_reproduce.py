@@ -469,7 +469,8 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
   result = run("--kodak-dir", str(kodak_dir), "--imagenet-dir", str(imagenet), "--models",
                str(tmp_path / "none"), "--out", str(tmp_path / "out"))
   assert result.returncode == 1
-  assert result.stderr.startswith(f"error: {tmp_path / 'none'} lacks deepsic-post-q2, ")
+  assert result.stderr.startswith(f"error: {tmp_path / 'none'} lacks "
+                                  f"{', '.join(model.name for model in zoo.MODELS[:2])}, ")
   assert result.stderr.strip().endswith("add --train to train them")
   result = run("--kodak-dir", str(tmp_path / "nope"), "--imagenet-dir", str(imagenet))
   assert result.stderr.strip() == f"error: --kodak-dir folder not found: {tmp_path / 'nope'}"
@@ -477,7 +478,7 @@ def test_script_refuses_missing_models_and_folders(tmp_path, kodak_dir):
   assert result.stderr.strip() == f"error: {tmp_path} has no val/ folder (ImageNet layout)"
   folders = ("--kodak-dir", str(kodak_dir), "--imagenet-dir", str(imagenet))
   result = run(*folders, "--train", "--only", "r2i-full,nonsense")
-  assert result.stderr.startswith("error: unknown model nonsense; known: deepsic-post-q2, ")
+  assert result.stderr.startswith(f"error: unknown model nonsense; known: {zoo.MODELS[0].name}, ")
   result = run(*folders, "--only", "r2i-full")
   assert result.stderr.strip() == "error: --only goes with --train"
 
