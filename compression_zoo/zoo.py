@@ -79,21 +79,21 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   """A shipped DeepSIC model: at `cpu`, the post-semantic lambda2 = 1 chain of its rate point
   (`_post_semantic_weight_one`) continued in the model's own architecture at lambda2 =
   `LAMBDA_SEMANTIC` (`LAMBDA_SEMANTIC_RUN`), then its prior relearned on whole images
-  (`deepsic_tf.presets.PRIOR_RUN`), then its head on Table I's crops (`HEAD_RUN`). At
+  (`deepsic_tf.presets.PRIOR_RUN`), then its head on Table I's crops (`HEAD_RUN`); a point
+  of its own subsampling trains its transforms from scratch instead (`RatePoint`). At
   `paper`, one run from scratch."""
   point = RATE_POINTS[quality - 1]
   name = f"deepsic-{architecture}-q{quality}"
   lambda_distortion = point.shipped_lambda or point.lambda_distortion
   flags = (*_deepsic_flags(architecture, point.filters, lambda_distortion),
            "--lambda-semantic", str(LAMBDA_SEMANTIC))
-  stride = ""
-  if point.subsampling:
-    flags += ("--subsampling", ",".join(map(str, point.subsampling)))
-    stride = f", subsampling {flags[-1]}"
+  subsampling = ",".join(map(str, point.subsampling or ()))
   role = (f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
-          f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}{stride}): "
+          f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}"
+          f"{f', subsampling {subsampling}' if subsampling else ''}): "
           "a Table I row and a point of Figures 6-7")
-  if point.subsampling:
+  if subsampling:
+    flags += ("--subsampling", subsampling)
     transforms = ZooModel(f"{name}-transforms", "deepsic", flags,
                           f"the run whose transforms {name} keeps",
                           cpu_flags=("--steps", str(point.steps), *SCRATCH_PATCHES))
