@@ -9,6 +9,11 @@ convolution predicts the pixels. The vanilla baseline has the same parameter cou
 
 Pixels are on the [-1, 1] scale, so a zeroed region (the block, or context outside the
 image for blocks on its top row or left column) reads as mid-grey.
+
+Only the bottom-right block is predicted, so each layer computes only the bottom-right
+square of its feature map that the layers after it read (`bottom_right_conv`): the last
+multi-scale layers see 33 to 57 pixels a side instead of 64, a quarter fewer
+multiply-adds for the same prediction.
 """
 from __future__ import annotations
 
@@ -27,33 +32,67 @@ DILATIONS = (1, 2, 4, 8)
 _INIT = "he_normal"
 
 
-class MultiScaleConv(tf.keras.layers.Layer):
-  """`filters` 3x3 filters at each dilation, concatenated, then ReLU."""
+def bottom_right(features: tf.Tensor, size: int) -> tf.Tensor:
+  """The bottom-right size x size square of (B, H, W, C) features (all of it if smaller)."""
+  return features[:, -size:, -size:, :]
 
-  def __init__(self, filters: int, dilations: Sequence[int] = DILATIONS, **kwargs):
+
+def bottom_right_conv(conv: tf.keras.layers.Conv2D, features: tf.Tensor, keep: int
+                      ) -> tf.Tensor:
+  """The bottom-right keep x keep outputs of a 'same' 3x3 convolution of features whose
+  bottom-right corner is the context's.
+
+  The convolution runs on the bottom-right (keep + reach) square only: the outputs it
+  discards are the `reach` rows and columns next to its cut, which read the zero padding
+  there; the ones it keeps read what the whole map's convolution reads, and the bottom
+  and right edges are the context's own, padded alike either way.
+  """
+  reach = conv.dilation_rate[0] * (conv.kernel_size[0] // 2)
+  return bottom_right(conv(bottom_right(features, keep + reach)), keep)
+
+
+def kept_sizes(reaches: Sequence[int]) -> list:
+  """How much of its map (a side, from the bottom-right) each of a stack of 'same'
+  convolutions with these reaches must compute for the last one to yield the block: the
+  last keeps the block, each earlier one what the next reads."""
+  sizes = [BLOCK]
+  for reach in reversed(reaches[1:]):
+    sizes.insert(0, min(CONTEXT, sizes[0] + reach))
+  return sizes
+
+
+class MultiScaleConv(tf.keras.layers.Layer):
+  """`filters` 3x3 filters at each dilation, concatenated, then ReLU; `keep`: the side of
+  the bottom-right square it computes (`bottom_right_conv`)."""
+
+  def __init__(self, filters: int, dilations: Sequence[int] = DILATIONS,
+               keep: int = CONTEXT, **kwargs):
     super().__init__(**kwargs)
     self.filters = filters
     self.dilations = tuple(dilations)
+    self.keep = keep
     self.branches = [tf.keras.layers.Conv2D(filters, 3, padding="same", dilation_rate=d,
                                             kernel_initializer=_INIT, name=f"dilation_{d}")
                      for d in self.dilations]
 
   def call(self, inputs: tf.Tensor) -> tf.Tensor:
-    return tf.nn.relu(tf.concat([branch(inputs) for branch in self.branches], axis=-1))
+    return tf.nn.relu(tf.concat([bottom_right_conv(branch, inputs, self.keep)
+                                 for branch in self.branches], axis=-1))
 
 
 def _predict_block(features: tf.Tensor) -> tf.Tensor:
-  """The plain prediction convolution, cropped to the bottom-right 32x32 quarter."""
-  pixels = NarrowConv2D(3, 3, kernel_initializer=_INIT, name="predict")(features)
-  return pixels[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:, :]
+  """The plain prediction convolution of the bottom-right 32x32 quarter."""
+  predict = NarrowConv2D(3, 3, kernel_initializer=_INIT, name="predict")
+  return bottom_right_conv(predict, features, BLOCK)
 
 
 def multiscale_inpainter(layers: int = 8, filters: int = 24) -> tf.keras.Model:
   """The paper's network: context (B, 64, 64, 3) -> block (B, 32, 32, 3)."""
   context = tf.keras.Input((CONTEXT, CONTEXT, 3), name="context")
   x = context
+  keeps = kept_sizes([max(DILATIONS)] * layers + [1])
   for i in range(layers):
-    x = MultiScaleConv(filters, name=f"multiscale_{i + 1}")(x)
+    x = MultiScaleConv(filters, keep=keeps[i], name=f"multiscale_{i + 1}")(x)
   return tf.keras.Model(context, _predict_block(x), name="multiscale_inpainter")
 
 
@@ -74,9 +113,11 @@ def vanilla_inpainter(target_parameters: int, layers: int = 32) -> tf.keras.Mode
   width = vanilla_width(target_parameters, layers)
   context = tf.keras.Input((CONTEXT, CONTEXT, 3), name="context")
   x = context
+  keeps = kept_sizes([1] * (layers + 1))
   for i in range(layers):
-    x = tf.keras.layers.Conv2D(width, 3, padding="same", activation="relu",
-                               kernel_initializer=_INIT, name=f"conv_{i + 1}")(x)
+    conv = tf.keras.layers.Conv2D(width, 3, padding="same", activation="relu",
+                                  kernel_initializer=_INIT, name=f"conv_{i + 1}")
+    x = bottom_right_conv(conv, x, keeps[i])
   return tf.keras.Model(context, _predict_block(x), name="vanilla_inpainter")
 
 

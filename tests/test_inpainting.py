@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from r2i_tf.inpainting import (BLOCK, CONTEXT, mask_context, multiscale_inpainter,
-                               vanilla_inpainter)
+import pytest
+
+from r2i_tf.inpainting import (BLOCK, CONTEXT, MultiScaleConv, mask_context,
+                               multiscale_inpainter, vanilla_inpainter)
 
 
 def _receptive_extent(model: tf.keras.Model) -> int:
@@ -46,6 +48,33 @@ def test_vanilla_network_matches_the_parameters_with_32_plain_layers_and_sees_le
   assert abs(model.count_params() - reference) / reference < 0.02
   # 33 plain 3x3 layers, radius 33: the far corner (column 63) sees columns 30 to 63 only.
   assert _receptive_extent(model) == 34
+
+
+def _whole_map_block(model: tf.keras.Model, context: tf.Tensor) -> tf.Tensor:
+  """The block as the network computes it with every layer on the whole 64x64 map."""
+  features = context
+  for layer in model.layers:
+    if isinstance(layer, MultiScaleConv):
+      features = tf.nn.relu(tf.concat([branch(features) for branch in layer.branches], -1))
+    elif isinstance(layer, tf.keras.layers.Conv2D):  # vanilla layers and the prediction
+      features = layer(features)
+  return features[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:]
+
+
+@pytest.mark.parametrize("network", ["multiscale", "vanilla"])
+def test_computing_only_the_squares_later_layers_read_predicts_the_same_block(network):
+  tf.keras.utils.set_random_seed(0)
+  model = multiscale_inpainter(filters=4)
+  if network == "vanilla":
+    model = vanilla_inpainter(model.count_params())
+  context = mask_context(tf.random.uniform((3, CONTEXT, CONTEXT, 3), -1.0, 1.0))
+  block = model(context).numpy()
+  np.testing.assert_allclose(block, _whole_map_block(model, context).numpy(), atol=1e-5)
+  # The cut is real: the last layer computes the block and a rim of at most two pixels
+  # (the prediction's reach, and a plain layer's own), not the whole map.
+  last = [layer for layer in model.layers if isinstance(layer, (MultiScaleConv,
+                                                                 tf.keras.layers.Conv2D))][-2]
+  assert last.output_shape[1] <= BLOCK + 2 and last.output_shape[2] <= BLOCK + 2
 
 
 def test_mask_zeroes_exactly_the_block_to_predict():
