@@ -21,8 +21,9 @@ from compression_eval.fileio import atomic_directory, atomic_write_text, ensure_
 from compression_eval.progress import progress
 
 # Raised whenever the exported graphs change (4: DeepSIC in tiles; 5: DeepSIC's codes and
-# decode_codes signatures, for context coding), so that older exports are redone.
-EXPORT_LAYOUT = 5
+# decode_codes signatures, for context coding; 6: inpainters computing only what the block
+# reads, same bits, less time), so that older exports are redone.
+EXPORT_LAYOUT = 6
 
 
 def fingerprint(folder: Path) -> str:
