@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
-
 import pytest
+import tensorflow as tf
 
 from r2i_tf.inpainting import (BLOCK, CONTEXT, MultiScaleConv, mask_context,
                                multiscale_inpainter, vanilla_inpainter)
