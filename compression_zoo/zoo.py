@@ -92,7 +92,7 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
           f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}"
           f"{f', subsampling {subsampling}' if subsampling else ''}): "
           "a Table I row and a point of Figures 6-7")
-  if subsampling:
+  if point.subsampling:
     flags += ("--subsampling", subsampling)
     transforms = ZooModel(f"{name}-transforms", "deepsic", flags,
                           f"the run whose transforms {name} keeps",

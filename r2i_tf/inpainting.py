@@ -179,7 +179,7 @@ def training_context(crops: tf.Tensor, training: bool) -> tf.Tensor:
 
 def target_block(crops: tf.Tensor) -> tf.Tensor:
   """The block to predict: the bottom-right 32x32 quarter of (B, 64, 64, 3) crops."""
-  return crops[:, CONTEXT - BLOCK:, CONTEXT - BLOCK:, :]
+  return bottom_right(crops, BLOCK)
 
 
 class InpaintingModel(ObjectiveModel):
