@@ -263,7 +263,8 @@ def decode(payload: bytes, shape: Tuple[int, int, int], levels: Tuple[int, int],
     code = code.transpose(1, 0, 2)
   if not finished or code.min(initial=0) < levels[0] or code.max(initial=0) > levels[1] or (
       encode(code, levels, tables) != payload):
-    raise UserError("corrupt DeepSIC file (its context-coded code does not decode)")
+    raise UserError("corrupt DeepSIC file, or one written with other context tables than "
+                    "this codec's (its context-coded code does not decode)")
   return code.astype(np.int32)
 
 

@@ -138,5 +138,6 @@ def decode_stage(model: BitModel, payload: bytes, earlier: np.ndarray, rows: int
       ones += current[row].sum(axis=0, dtype=np.int64)
   if (not bool(tfc.entropy_decode_finalize(handle).numpy()) or current.max(initial=0) > 1
       or _range_encode(indexes, bits) != payload):
-    raise UserError("corrupt R2I file (a stage coded with the learned model does not decode)")
+    raise UserError("corrupt R2I file, or one written with another bit model than this "
+                    "codec's (a stage coded with the learned model does not decode)")
   return current

@@ -219,6 +219,17 @@ def test_a_damaged_stage_is_refused_in_one_line(r2i_learned):
     assert "\n" not in str(error.value)
 
 
+
+def test_a_stage_from_another_bit_model_names_the_likely_cause(r2i_exported):
+  """The file names its coder, not its bit model: a stage written before the shipped bit
+  model was retrained does not decode with the new one, and the error says why it may not."""
+  writer, reader = tiny_bit_model(r2i_exported, seed=1), tiny_bit_model(r2i_exported, seed=2)
+  grid = np.random.default_rng(5).integers(0, 2, (1, 3, 4, writer.bits)).astype(np.uint8)
+  payload = learned_entropy.encode_stage(writer, grid)
+  with pytest.raises(UserError, match="written with another bit model") as error:
+    learned_entropy.decode_stage(reader, payload, grid[:0], 3, 4)
+  assert "\n" not in str(error.value)
+
 def test_saved_bit_model_loads_back_equal(r2i_exported, tmp_path):
   model = tiny_bit_model(r2i_exported)
   model.save(tmp_path / FILE_NAME)
