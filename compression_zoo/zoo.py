@@ -90,7 +90,7 @@ def _deepsic(architecture: str, quality: int) -> ZooModel:
   subsampling = ",".join(map(str, point.subsampling or ()))
   role = (f"DeepSIC {architecture}-semantic at rate point {quality} of 4 (lambda1 "
           f"{lambda_distortion}, {point.filters} filters, lambda2 {LAMBDA_SEMANTIC}"
-          f"{f', subsampling {subsampling}' if subsampling else ''}): "
+          f"{f', subsampling {subsampling}' if point.subsampling else ''}): "
           "a Table I row and a point of Figures 6-7")
   if point.subsampling:
     flags += ("--subsampling", subsampling)
