@@ -8,6 +8,9 @@ lookup live here, and each family keeps only what its tables are.
 """
 from __future__ import annotations
 
+import argparse
+import json
+import time
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
@@ -50,3 +53,18 @@ def lookup(load: Callable[[Path], Tables], made_for: Callable[[Tables], bool],
         return tables
   raise UserError(f"no {what} (id {model_id:08x}): expected {file_name} beside its codec or "
                   f"its shipped weights; make them with {learner}")
+
+
+def write(save: Callable[[Path], None], output: Path, args: argparse.Namespace,
+          started: float, **figures: object) -> int:
+  """Writes a learner's tables with `save` and prints its summary: the flags of
+  `learner_parser`, the learner's own `figures` (its rates on the held-out images), the
+  file's size and the wall time since `started` (`time.perf_counter()`). The exit status."""
+  save(output)
+  summary = {"model": args.model, "dataset": f"{args.dataset}/train", "images": args.images,
+             "held_out": args.held_out, "seed": args.seed, **figures,
+             "bytes": output.stat().st_size,
+             "wall_seconds": round(time.perf_counter() - started)}
+  print(json.dumps(summary, indent=2))
+  print(f"wrote {output}")
+  return 0

@@ -11,7 +11,6 @@ The tables go beside the model's weights (saved_models/NAME/context_tables.npz).
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -58,14 +57,8 @@ def main(argv: List[str] | None = None) -> int:
   tables = context_coding.learn_tables(codes, codec.levels, codec.model_id, args.weight)
   codec.use_context_tables(tables)
   rates = held_out_rates(codec, paths[args.images:]) if args.held_out else {}
-  tables.save(output)
-  summary = {"model": args.model, "dataset": f"{args.dataset}/train", "images": args.images,
-             "held_out": args.held_out, "weight": args.weight, "seed": args.seed,
-             "held_out_rates": rates, "bytes": output.stat().st_size,
-             "wall_seconds": round(time.perf_counter() - started)}
-  print(json.dumps(summary, indent=2))
-  print(f"wrote {output}")
-  return 0
+  return side_tables.write(tables.save, output, args, started, weight=args.weight,
+                           held_out_rates=rates)
 
 
 def entry_point() -> None:

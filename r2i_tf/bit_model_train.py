@@ -12,7 +12,6 @@ record. The tables go beside the coder's weights (saved_models/NAME/bit_model.np
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 import zipfile
@@ -231,15 +230,9 @@ def main(argv: List[str] | None = None) -> int:
                            for grid in held_codes for stage in grid) / total,
            "float": float_bits(model, *held) / total,
            "integer": integer_bits(bit_model, *held) / total}
-  bit_model.save(output)
-  summary = {"model": args.model, "dataset": f"{args.dataset}/train",
-             "images": args.images, "held_out": args.held_out, "steps": args.steps,
-             "hidden": args.hidden, "groups": args.groups, "bits_per_bit_held_out": rates,
-             "bytes": output.stat().st_size,
-             "wall_seconds": round(time.perf_counter() - started)}
-  print(json.dumps(summary, indent=2))
-  print(f"wrote {output}")
-  return 0
+  return side_tables.write(bit_model.save, output, args, started, steps=args.steps,
+                           hidden=args.hidden, groups=args.groups,
+                           bits_per_bit_held_out=rates)
 
 
 def entry_point() -> None:
