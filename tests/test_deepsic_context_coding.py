@@ -56,7 +56,6 @@ def test_contexts_adapt_to_the_image():
   assert context_coding.ideal_bits(code, LEVELS, empty) < 4 * first
 
 
-
 def test_a_code_from_other_tables_names_the_likely_cause():
   """The file names its model, not its context tables: a code written before the tables
   were learned again does not decode with the new ones, and the error says why it may not."""
@@ -66,6 +65,7 @@ def test_a_code_from_other_tables_names_the_likely_cause():
   with pytest.raises(UserError, match="written with other context tables") as error:
     context_coding.decode(payload, code.shape, LEVELS, context_coding.ContextTables.empty(16, 3))
   assert "\n" not in str(error.value)
+
 
 def test_a_damaged_payload_decodes_to_some_code_in_range_or_is_refused():
   tables = context_coding.learn_tables([_codes(8, 8)], LEVELS, 3)

@@ -219,7 +219,6 @@ def test_a_damaged_stage_is_refused_in_one_line(r2i_learned):
     assert "\n" not in str(error.value)
 
 
-
 def test_a_stage_from_another_bit_model_names_the_likely_cause(r2i_exported):
   """The file names its coder, not its bit model: a stage written before the shipped bit
   model was retrained does not decode with the new one, and the error says why it may not."""
@@ -229,6 +228,7 @@ def test_a_stage_from_another_bit_model_names_the_likely_cause(r2i_exported):
   with pytest.raises(UserError, match="written with another bit model") as error:
     learned_entropy.decode_stage(reader, payload, grid[:0], 3, 4)
   assert "\n" not in str(error.value)
+
 
 def test_saved_bit_model_loads_back_equal(r2i_exported, tmp_path):
   model = tiny_bit_model(r2i_exported)
